@@ -1,0 +1,17 @@
+/* commands.c - the table of edgepromo commands: dispatch and help read it. */
+#include "cli/cli.h"
+
+#include <stddef.h>
+
+const struct cli_command cli_commands[] = {
+    { "init", cli_cmd_init, "", "create the database and its schema" },
+    { "migrate", cli_cmd_migrate, "",
+      "apply pending schema migrations (no change when up to date)" },
+    { "config", cli_cmd_config, "",
+      "print the effective configuration, secrets masked" },
+    { "promotions", cli_cmd_promotions,
+      "[--active] [--at TIME] [--brand ID] [--code CODE]",
+      "list stored promotions" },
+    { "stats", cli_cmd_stats, "[--days N]", "sync and usage statistics" },
+    { NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,242 @@
+/*
+ * money.c - exact conversions, rounding and largest-remainder allocation.
+ *
+ * JSON reals: jansson hands a real over as a double. An amount text with at
+ * most two decimals is accepted when the double read from it is the double
+ * nearest to cents/100 for an integer number of cents: 12.35 passes (its
+ * double is the nearest to 1235/100), 12.345 does not. Integers come over
+ * exactly as json_integer.
+ */
+#include "common/money.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__extension__ typedef unsigned __int128 money_u128;
+
+/* Converts a real with at most two decimals to hundredths. */
+static bool real_to_hundredths(double value, int64_t *out)
+{
+    double scaled = value * 100.0;
+    double cents;
+
+    if (!isfinite(value) || fabs(scaled) > (double)EP_MONEY_MAX * 10.0)
+        return false;
+    cents = nearbyint(scaled);
+    if (cents / 100.0 != value)
+        return false;
+    *out = (int64_t)cents;
+    return true;
+}
+
+/* Reads a JSON number with at most two decimals into hundredths. */
+static enum ep_status json_to_hundredths(const json_t *value,
+                                         const char *field, int64_t *out,
+                                         struct ep_error *err)
+{
+    json_int_t whole;
+
+    if (json_is_integer(value)) {
+        whole = json_integer_value(value);
+        if (whole > EP_MONEY_MAX / 100 || whole < -EP_MONEY_MAX / 100)
+            return ep_error_set(err, EP_ERR_INVALID, field,
+                                "%s is too large", field);
+        *out = (int64_t)whole * 100;
+        return EP_OK;
+    }
+    if (!json_is_real(value))
+        return ep_error_set(err, EP_ERR_INVALID, field,
+                            "%s must be a number", field);
+    if (!real_to_hundredths(json_real_value(value), out))
+        return ep_error_set(err, EP_ERR_INVALID, field,
+                            "%s must have at most 2 decimals", field);
+    return EP_OK;
+}
+
+enum ep_status ep_money_from_json(const json_t *value, const char *field,
+                                  int64_t *out, struct ep_error *err)
+{
+    int64_t hundredths;
+    enum ep_status status = json_to_hundredths(value, field, &hundredths, err);
+
+    if (status != EP_OK)
+        return status;
+    if (hundredths < 0)
+        return ep_error_set(err, EP_ERR_INVALID, field,
+                            "%s must not be negative", field);
+    if (hundredths > EP_MONEY_MAX)
+        return ep_error_set(err, EP_ERR_INVALID, field,
+                            "%s is too large", field);
+    *out = hundredths;
+    return EP_OK;
+}
+
+enum ep_status ep_percent_from_json(const json_t *value, const char *field,
+                                    int32_t *out, struct ep_error *err)
+{
+    int64_t hundredths;
+    enum ep_status status = json_to_hundredths(value, field, &hundredths, err);
+
+    if (status != EP_OK)
+        return status;
+    if (hundredths <= 0 || hundredths > EP_PERCENT_FULL)
+        return ep_error_set(err, EP_ERR_INVALID, field,
+                            "%s must be more than 0 and at most 100", field);
+    *out = (int32_t)hundredths;
+    return EP_OK;
+}
+
+/* Reads up to two decimal digits after the point into hundredths. */
+static enum ep_status parse_fraction(const char *p, int64_t *cents)
+{
+    int digits = 0;
+
+    *cents = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (digits == 2) {
+            if (*p != '0')
+                return EP_ERR_INVALID;
+            continue;
+        }
+        *cents = *cents * 10 + (*p - '0');
+        digits++;
+    }
+    if (*p != '\0')
+        return EP_ERR_INVALID;
+    if (digits == 1)
+        *cents *= 10;
+    return EP_OK;
+}
+
+enum ep_status ep_money_parse_text(const char *text, int64_t *out)
+{
+    const char *p = text;
+    bool negative = false;
+    int64_t whole = 0;
+    int64_t cents = 0;
+
+    if (text == NULL)
+        return EP_ERR_INVALID;
+    if (*p == '-' || *p == '+')
+        negative = *p++ == '-';
+    if (*p < '0' || *p > '9')
+        return EP_ERR_INVALID;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        whole = whole * 10 + (*p - '0');
+        if (whole > EP_MONEY_MAX / 100)
+            return EP_ERR_INVALID;
+    }
+    if (*p == '.' && parse_fraction(p + 1, &cents) != EP_OK)
+        return EP_ERR_INVALID;
+    if (*p != '.' && *p != '\0')
+        return EP_ERR_INVALID;
+    *out = (whole * 100 + cents) * (negative ? -1 : 1);
+    return EP_OK;
+}
+
+void ep_money_format(int64_t hundredths, char out[EP_MONEY_TEXT_MAX])
+{
+    const char *sign = hundredths < 0 ? "-" : "";
+    uint64_t magnitude = hundredths < 0 ? (uint64_t)0 - (uint64_t)hundredths
+                                        : (uint64_t)hundredths;
+    uint64_t cents = magnitude % 100;
+
+    if (cents == 0)
+        snprintf(out, EP_MONEY_TEXT_MAX, "%s%" PRIu64, sign, magnitude / 100);
+    else if (cents % 10 == 0)
+        snprintf(out, EP_MONEY_TEXT_MAX, "%s%" PRIu64 ".%" PRIu64, sign,
+                 magnitude / 100, cents / 10);
+    else
+        snprintf(out, EP_MONEY_TEXT_MAX, "%s%" PRIu64 ".%02" PRIu64, sign,
+                 magnitude / 100, cents);
+}
+
+void ep_money_format_fixed(int64_t hundredths, char out[EP_MONEY_TEXT_MAX])
+{
+    const char *sign = hundredths < 0 ? "-" : "";
+    uint64_t magnitude = hundredths < 0 ? (uint64_t)0 - (uint64_t)hundredths
+                                        : (uint64_t)hundredths;
+
+    snprintf(out, EP_MONEY_TEXT_MAX, "%s%" PRIu64 ".%02" PRIu64, sign,
+             magnitude / 100, magnitude % 100);
+}
+
+void ep_money_format_display(int64_t hundredths, char out[EP_MONEY_TEXT_MAX])
+{
+    char digits[EP_MONEY_TEXT_MAX];
+    uint64_t magnitude = hundredths < 0 ? (uint64_t)0 - (uint64_t)hundredths
+                                        : (uint64_t)hundredths;
+    size_t len;
+    size_t pos = 0;
+
+    snprintf(digits, sizeof(digits), "%" PRIu64, magnitude / 100);
+    len = strlen(digits);
+    pos += (size_t)snprintf(out, EP_MONEY_TEXT_MAX, "%sRp ",
+                            hundredths < 0 ? "-" : "");
+    for (size_t i = 0; i < len && pos + 2 < EP_MONEY_TEXT_MAX; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            out[pos++] = '.';
+        out[pos++] = digits[i];
+    }
+    out[pos] = '\0';
+    if (magnitude % 100 != 0)
+        snprintf(out + pos, EP_MONEY_TEXT_MAX - pos, ",%02" PRIu64,
+                 magnitude % 100);
+}
+
+int64_t ep_money_percent_of(int64_t amount, int32_t percent_hundredths)
+{
+    money_u128 product = (money_u128)(uint64_t)amount *
+                         (money_u128)(uint32_t)percent_hundredths;
+
+    return (int64_t)((product + EP_PERCENT_FULL / 2) / EP_PERCENT_FULL);
+}
+
+static int64_t sum_weights(const int64_t *weights, size_t n)
+{
+    int64_t sum = 0;
+
+    for (size_t i = 0; i < n; i++)
+        sum += weights[i];
+    return sum;
+}
+
+void ep_money_allocate(int64_t total, const int64_t *weights, size_t n,
+                       int64_t *parts_out, size_t *scratch)
+{
+    static const int64_t one = 1;
+    int64_t sum = sum_weights(weights, n);
+    int64_t left = total;
+    bool equal = sum == 0;
+
+    if (n == 0)
+        return;
+    if (equal)
+        sum = (int64_t)n;
+    /* scratch holds each part's remainder; SIZE_MAX marks one given. */
+    for (size_t i = 0; i < n; i++) {
+        int64_t w = equal ? one : weights[i];
+        money_u128 product = (money_u128)(uint64_t)total * (uint64_t)w;
+        parts_out[i] = (int64_t)(product / (uint64_t)sum);
+        scratch[i] = (size_t)(product % (uint64_t)sum);
+        left -= parts_out[i];
+    }
+    for (; left > 0; left--) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++) {
+            int64_t wi = equal ? one : weights[i];
+            int64_t wb = best == n ? 0 : (equal ? one : weights[best]);
+            if (scratch[i] == SIZE_MAX)
+                continue;
+            if (best == n || scratch[i] > scratch[best] ||
+                (scratch[i] == scratch[best] && wi > wb))
+                best = i;
+        }
+        parts_out[best] += 1;
+        scratch[best] = SIZE_MAX;
+    }
+}

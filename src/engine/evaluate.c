@@ -1,0 +1,546 @@
+/*
+ * evaluate.c - prices one cart against a snapshot (SPEC.md 4.1).
+ *
+ *  1. Candidates: the auto-applied promotions the indexes say can touch the
+ *     cart (a product, a category or the brand of the cart), plus the
+ *     promotions whose code was typed; a typed code that matches nothing is
+ *     reported unknown_voucher.
+ *  2. Checks before evaluation, in order; a failure is the reason.
+ *  3. Options: S = every stackable candidate together; N = each
+ *     non-stackable candidate alone on the original amounts. Each is a pass
+ *     (pass.c). The largest discount wins; ties go to the lower lowest
+ *     execution_priority, then the lower lowest code, among the promotions
+ *     that applied.
+ *  4. Reports: applied for the winner's promotions; for every other
+ *     candidate its check reason, its at-turn reason, or not_combinable
+ *     when it applied in a losing option.
+ *
+ * Cost: 1 + (non-stackable candidates) passes, each over the cart's lines.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+struct candidate {
+    const struct promotion *p;
+    uint32_t index;               /* in the snapshot */
+    bool typed;                   /* its code was typed */
+    enum engine_reason reason;    /* check before evaluation */
+    const char *detail;           /* for a failed check */
+    struct pass_outcome outcome;  /* in its option, when checks passed */
+};
+
+struct unknown_code {
+    const char *typed; /* trimmed, as typed */
+};
+
+struct evaluation {
+    struct eval_context ctx;
+    struct turn turn;              /* scratch for every turn */
+    struct candidate *candidates;  /* in evaluation order */
+    size_t count;
+    size_t capacity;               /* entries allocated in candidates */
+    struct unknown_code *unknown;  /* typed codes matching nothing */
+    size_t unknown_count;
+    unsigned char *marks;          /* per snapshot promotion: a candidate */
+    const struct pass *winner;     /* NULL: nothing applied */
+    size_t winner_candidate;       /* non-stackable winner, or SIZE_MAX */
+};
+
+/* ---- candidates ------------------------------------------------------- */
+
+static int compare_entry_key(const void *key, const void *entry)
+{
+    return strcmp(key, ((const struct index_entry *)entry)->key);
+}
+
+static const struct index_entry *index_find(const struct index *index,
+                                            const char *key)
+{
+    if (key == NULL || index->count == 0)
+        return NULL;
+    return bsearch(key, index->entries, index->count, sizeof(*index->entries),
+                   compare_entry_key);
+}
+
+/* Adds promotion index as a candidate unless it is one already. Typed
+ * codes are gathered first, so a promotion found again through an index
+ * keeps its typed flag. */
+static enum ep_status add_candidate(struct evaluation *ev, uint32_t index,
+                                    bool typed)
+{
+    struct candidate *grown;
+
+    if (ev->marks[index] != 0)
+        return EP_OK;
+    if (ev->count == ev->capacity) {
+        size_t capacity = ev->capacity * 2 + 16;
+        grown = ep_arena_calloc(ev->ctx.arena, capacity, sizeof(*grown));
+        if (grown == NULL)
+            return EP_ERR_NOMEM;
+        if (ev->count > 0)
+            memcpy(grown, ev->candidates, ev->count * sizeof(*grown));
+        ev->candidates = grown;
+        ev->capacity = capacity;
+    }
+    ev->candidates[ev->count].p = &ev->ctx.set->promotions[index];
+    ev->candidates[ev->count].index = index;
+    ev->candidates[ev->count].typed = typed;
+    ev->count++;
+    ev->marks[index] = 1;
+    return EP_OK;
+}
+
+static enum ep_status add_entry(struct evaluation *ev,
+                                const struct index_entry *entry)
+{
+    enum ep_status status = EP_OK;
+
+    for (size_t k = 0; status == EP_OK && entry != NULL && k < entry->count;
+         k++)
+        status = add_candidate(ev, entry->promotions[k], false);
+    return status;
+}
+
+/* Copies a typed code trimmed of surrounding blanks. */
+static const char *trimmed_copy(struct ep_arena *arena, const char *text)
+{
+    size_t n;
+
+    while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
+        text++;
+    n = strlen(text);
+    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t' ||
+                     text[n - 1] == '\n' || text[n - 1] == '\r'))
+        n--;
+    return ep_arena_strndup(arena, text, n);
+}
+
+/* True when code was typed before position k (in any case). */
+static bool typed_before(const struct cart *cart, size_t k)
+{
+    char key[CODE_KEY_MAX];
+    char earlier[CODE_KEY_MAX];
+
+    if (!code_key_format(cart->voucher_codes[k], key, sizeof(key)))
+        return false;
+    for (size_t j = 0; j < k; j++) {
+        if (code_key_format(cart->voucher_codes[j], earlier,
+                            sizeof(earlier)) &&
+            strcmp(key, earlier) == 0)
+            return true;
+    }
+    return false;
+}
+
+static enum ep_status gather_typed(struct evaluation *ev)
+{
+    const struct cart *cart = ev->ctx.cart;
+
+    for (size_t k = 0; k < cart->voucher_count; k++) {
+        size_t index;
+        if (typed_before(cart, k))
+            continue;
+        index = promo_set_find_code(ev->ctx.set, cart->voucher_codes[k]);
+        if (index != SIZE_MAX) {
+            if (add_candidate(ev, (uint32_t)index, true) != EP_OK)
+                return EP_ERR_NOMEM;
+            continue;
+        }
+        ev->unknown[ev->unknown_count].typed =
+            trimmed_copy(ev->ctx.arena, cart->voucher_codes[k]);
+        if (ev->unknown[ev->unknown_count].typed == NULL)
+            return EP_ERR_NOMEM;
+        ev->unknown_count++;
+    }
+    return EP_OK;
+}
+
+static int compare_candidates(const void *a, const void *b)
+{
+    const struct candidate *x = a;
+    const struct candidate *y = b;
+
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+static enum ep_status gather_candidates(struct evaluation *ev)
+{
+    const struct promo_set *set = ev->ctx.set;
+    const struct cart *cart = ev->ctx.cart;
+    enum ep_status status = gather_typed(ev);
+
+    if (status != EP_OK)
+        return status;
+    for (size_t i = 0; status == EP_OK && i < cart->line_count; i++) {
+        const struct cart_line *line = &cart->lines[i];
+        status = add_entry(ev, index_find(&set->by_product, line->product_id));
+        if (status == EP_OK)
+            status = add_entry(
+                ev, index_find(&set->by_category, line->category_id));
+    }
+    if (status == EP_OK)
+        status = add_entry(ev, index_find(&set->by_brand, cart->brand_id));
+    if (status != EP_OK)
+        return status;
+    qsort(ev->candidates, ev->count, sizeof(*ev->candidates),
+          compare_candidates);
+    return EP_OK;
+}
+
+/* ---- checks ----------------------------------------------------------- */
+
+static enum ep_status check_candidates(struct evaluation *ev,
+                                       struct ep_error *err)
+{
+    for (size_t c = 0; c < ev->count; c++) {
+        struct candidate *cand = &ev->candidates[c];
+        enum ep_status status = promotion_check(&ev->ctx, cand->p, cand->typed,
+                                                &cand->reason, err);
+        if (status != EP_OK)
+            return status;
+        if (cand->reason != REASON_APPLIED)
+            cand->detail = check_detail(&ev->ctx, cand->p, cand->reason);
+    }
+    return EP_OK;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static enum ep_status pass_init(struct evaluation *ev, struct pass *pass,
+                                size_t capacity)
+{
+    struct ep_arena *arena = ev->ctx.arena;
+
+    memset(pass, 0, sizeof(*pass));
+    pass->order = ep_arena_calloc(arena, capacity + 1, sizeof(*pass->order));
+    pass->outcomes = ep_arena_calloc(arena, capacity + 1,
+                                     sizeof(*pass->outcomes));
+    pass->lines = ep_arena_calloc(arena, ev->ctx.cart->line_count,
+                                  sizeof(*pass->lines));
+    if (!pass->order || !pass->outcomes || !pass->lines)
+        return EP_ERR_NOMEM;
+    return EP_OK;
+}
+
+/* The lowest priority and code among the promotions that applied. */
+static void pass_keys(const struct pass *pass, int64_t *priority,
+                      const char **code)
+{
+    *priority = INT64_MAX;
+    *code = NULL;
+    for (size_t k = 0; k < pass->count; k++) {
+        const struct promotion *p = pass->order[k];
+        if (pass->outcomes[k].reason != REASON_APPLIED)
+            continue;
+        if (p->priority < *priority)
+            *priority = p->priority;
+        if (*code == NULL || strcmp(p->record->code, *code) < 0)
+            *code = p->record->code;
+    }
+}
+
+/* True when option a beats option b (b may be NULL). */
+static bool pass_beats(const struct pass *a, const struct pass *b)
+{
+    int64_t pa;
+    int64_t pb;
+    const char *ca;
+    const char *cb;
+
+    if (a->total == 0)
+        return false;
+    if (b == NULL || a->total != b->total)
+        return b == NULL || a->total > b->total;
+    pass_keys(a, &pa, &ca);
+    pass_keys(b, &pb, &cb);
+    if (pa != pb)
+        return pa < pb;
+    return strcmp(ca, cb) < 0;
+}
+
+static enum ep_status run_stackable(struct evaluation *ev, struct pass *s,
+                                    struct ep_error *err)
+{
+    enum ep_status status = pass_init(ev, s, ev->count);
+
+    if (status != EP_OK)
+        return ep_error_set(err, status, NULL, "out of memory");
+    for (size_t c = 0; c < ev->count; c++) {
+        struct candidate *cand = &ev->candidates[c];
+        if (cand->reason == REASON_APPLIED && cand->p->record->is_stackable)
+            s->order[s->count++] = cand->p;
+    }
+    status = pass_run(&ev->turn, s, err);
+    if (status != EP_OK)
+        return status;
+    for (size_t c = 0, k = 0; c < ev->count; c++) {
+        struct candidate *cand = &ev->candidates[c];
+        if (cand->reason == REASON_APPLIED && cand->p->record->is_stackable)
+            cand->outcome = s->outcomes[k++];
+    }
+    if (pass_beats(s, NULL))
+        ev->winner = s;
+    return EP_OK;
+}
+
+/* Runs each non-stackable candidate alone; keeps the best pass in *best. */
+static enum ep_status run_alone(struct evaluation *ev, struct pass *best,
+                                struct pass *spare, struct ep_error *err)
+{
+    enum ep_status status;
+
+    for (size_t c = 0; c < ev->count; c++) {
+        struct candidate *cand = &ev->candidates[c];
+        struct pass swap;
+        if (cand->reason != REASON_APPLIED || cand->p->record->is_stackable)
+            continue;
+        spare->order[0] = cand->p;
+        spare->count = 1;
+        status = pass_run(&ev->turn, spare, err);
+        if (status != EP_OK)
+            return status;
+        cand->outcome = spare->outcomes[0];
+        if (!pass_beats(spare, ev->winner))
+            continue;
+        swap = *best;
+        *best = *spare;
+        *spare = swap;
+        ev->winner = best;
+        ev->winner_candidate = c;
+    }
+    return EP_OK;
+}
+
+/* ---- the result ------------------------------------------------------- */
+
+static bool candidate_won(const struct evaluation *ev, size_t c)
+{
+    const struct candidate *cand = &ev->candidates[c];
+
+    if (ev->winner == NULL || cand->outcome.reason != REASON_APPLIED)
+        return false;
+    if (cand->p->record->is_stackable)
+        return ev->winner_candidate == SIZE_MAX;
+    return ev->winner_candidate == c;
+}
+
+static enum ep_status build_lines(const struct evaluation *ev,
+                                  struct eval_result *r)
+{
+    const struct cart *cart = ev->ctx.cart;
+    const struct pass *w = ev->winner;
+    struct ep_arena *arena = ev->ctx.arena;
+
+    r->lines = ep_arena_calloc(arena, cart->line_count, sizeof(*r->lines));
+    if (r->lines == NULL)
+        return EP_ERR_NOMEM;
+    r->line_count = cart->line_count;
+    for (size_t i = 0; i < cart->line_count; i++) {
+        r->lines[i].subtotal = cart->lines[i].quantity *
+                               cart->lines[i].unit_price;
+        r->subtotal += r->lines[i].subtotal;
+    }
+    for (size_t d = 0; w != NULL && d < w->discount_count; d++)
+        r->lines[w->discounts[d].line].promotion_count++;
+    for (size_t i = 0; i < cart->line_count; i++) {
+        r->lines[i].promotions = ep_arena_calloc(
+            arena, r->lines[i].promotion_count + 1,
+            sizeof(*r->lines[i].promotions));
+        if (r->lines[i].promotions == NULL)
+            return EP_ERR_NOMEM;
+        r->lines[i].promotion_count = 0;
+    }
+    for (size_t d = 0; w != NULL && d < w->discount_count; d++) {
+        struct eval_line *line = &r->lines[w->discounts[d].line];
+        line->promotions[line->promotion_count].code =
+            w->order[w->discounts[d].promotion]->record->code;
+        line->promotions[line->promotion_count++].amount =
+            w->discounts[d].amount;
+        line->discount += w->discounts[d].amount;
+    }
+    for (size_t i = 0; i < cart->line_count; i++)
+        r->lines[i].total = r->lines[i].subtotal - r->lines[i].discount;
+    return EP_OK;
+}
+
+static enum ep_status build_applied(const struct evaluation *ev,
+                                    struct eval_result *r)
+{
+    const struct pass *w = ev->winner;
+
+    r->applied = ep_arena_calloc(ev->ctx.arena, (w ? w->count : 0) + 1,
+                                 sizeof(*r->applied));
+    if (r->applied == NULL)
+        return EP_ERR_NOMEM;
+    for (size_t k = 0; w != NULL && k < w->count; k++) {
+        struct eval_applied *a = &r->applied[r->applied_count];
+        if (w->outcomes[k].reason != REASON_APPLIED)
+            continue;
+        a->record = w->order[k]->record;
+        a->amount = w->outcomes[k].amount;
+        a->base_amount = w->outcomes[k].base_amount;
+        ep_date_format(promotion_business_date(w->order[k], &ev->ctx.local),
+                       a->usage_date);
+        r->discount_total += a->amount;
+        r->applied_count++;
+    }
+    return EP_OK;
+}
+
+/* The detail of not_combinable: what the winning option applied. */
+static const char *combinable_detail(const struct evaluation *ev)
+{
+    char codes[160];
+    size_t pos = 0;
+    const struct pass *w = ev->winner;
+
+    codes[0] = '\0';
+    for (size_t k = 0; k < w->count && pos < sizeof(codes); k++) {
+        if (w->outcomes[k].reason != REASON_APPLIED)
+            continue;
+        pos += (size_t)snprintf(codes + pos, sizeof(codes) - pos, "%s%s",
+                                pos == 0 ? "" : ", ",
+                                w->order[k]->record->code);
+    }
+    return detail_format(ev->ctx.arena,
+                         "does not combine with %s, which take(s) more off",
+                         codes);
+}
+
+static void report(struct eval_result *r, const struct promo_record *record,
+                   const char *code, enum engine_reason reason,
+                   const char *detail)
+{
+    struct eval_not_applied *n = &r->not_applied[r->not_applied_count++];
+
+    n->record = record;
+    n->code = code;
+    n->reason = reason;
+    n->detail = detail;
+}
+
+static enum ep_status build_not_applied(const struct evaluation *ev,
+                                        struct eval_result *r)
+{
+    r->not_applied = ep_arena_calloc(ev->ctx.arena,
+                                     ev->count + ev->unknown_count + 1,
+                                     sizeof(*r->not_applied));
+    if (r->not_applied == NULL)
+        return EP_ERR_NOMEM;
+    for (size_t c = 0; c < ev->count; c++) {
+        const struct candidate *cand = &ev->candidates[c];
+        const struct promo_record *rec = cand->p->record;
+        if (cand->reason != REASON_APPLIED)
+            report(r, rec, rec->code, cand->reason, cand->detail);
+        else if (cand->outcome.reason != REASON_APPLIED)
+            report(r, rec, rec->code, cand->outcome.reason,
+                   cand->outcome.detail);
+        else if (!candidate_won(ev, c))
+            report(r, rec, rec->code, REASON_NOT_COMBINABLE,
+                   combinable_detail(ev));
+    }
+    for (size_t u = 0; u < ev->unknown_count; u++)
+        report(r, NULL, ev->unknown[u].typed, REASON_UNKNOWN_VOUCHER,
+               detail_format(ev->ctx.arena, "no promotion has code %s",
+                             ev->unknown[u].typed));
+    return EP_OK;
+}
+
+static enum ep_status build_result(const struct evaluation *ev,
+                                   struct eval_result **out)
+{
+    struct eval_result *r = ep_arena_calloc(ev->ctx.arena, 1, sizeof(*r));
+
+    if (r == NULL)
+        return EP_ERR_NOMEM;
+    ep_date_format(ev->ctx.local.date, r->local_date);
+    if (build_lines(ev, r) != EP_OK || build_applied(ev, r) != EP_OK ||
+        build_not_applied(ev, r) != EP_OK)
+        return EP_ERR_NOMEM;
+    r->total = r->subtotal - r->discount_total;
+    *out = r;
+    return EP_OK;
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+static bool customer_is_member(const struct cart *cart)
+{
+    const char *type = cart->customer.type;
+
+    return cart->has_customer &&
+           (cart->customer.is_member ||
+            (type != NULL && strcmp(type, "member") == 0));
+}
+
+static enum ep_status evaluation_init(struct evaluation *ev,
+                                      const struct promo_set *set,
+                                      const struct cart *cart,
+                                      const struct engine_limits *limits,
+                                      struct ep_arena *arena)
+{
+    size_t n = cart->line_count;
+    struct turn *t = &ev->turn;
+
+    memset(ev, 0, sizeof(*ev));
+    ev->ctx.set = set;
+    ev->ctx.cart = cart;
+    ev->ctx.limits = limits;
+    ev->ctx.arena = arena;
+    ev->ctx.is_member = customer_is_member(cart);
+    ev->winner_candidate = SIZE_MAX;
+    ev->marks = ep_arena_calloc(arena, set->count + 1, 1);
+    ev->unknown = ep_arena_calloc(arena, cart->voucher_count + 1,
+                                  sizeof(*ev->unknown));
+    t->ctx = &ev->ctx;
+    t->line_count = n;
+    t->eligible = ep_arena_calloc(arena, n, sizeof(*t->eligible));
+    t->line_discount = ep_arena_calloc(arena, n, sizeof(*t->line_discount));
+    t->weights = ep_arena_calloc(arena, n, sizeof(*t->weights));
+    t->parts = ep_arena_calloc(arena, n, sizeof(*t->parts));
+    t->scratch = ep_arena_calloc(arena, n, sizeof(*t->scratch));
+    if (!ev->marks || !ev->unknown || !t->eligible ||
+        !t->line_discount || !t->weights || !t->parts || !t->scratch)
+        return EP_ERR_NOMEM;
+    return EP_OK;
+}
+
+static enum ep_status run_options(struct evaluation *ev, struct ep_error *err)
+{
+    struct pass *passes = ep_arena_calloc(ev->ctx.arena, 3, sizeof(*passes));
+    enum ep_status status;
+
+    if (passes == NULL || pass_init(ev, &passes[1], 1) != EP_OK ||
+        pass_init(ev, &passes[2], 1) != EP_OK)
+        return ep_error_set(err, EP_ERR_NOMEM, NULL, "out of memory");
+    status = run_stackable(ev, &passes[0], err);
+    if (status == EP_OK)
+        status = run_alone(ev, &passes[1], &passes[2], err);
+    return status;
+}
+
+enum ep_status engine_evaluate(const struct promo_set *set,
+                               const struct cart *cart, int64_t now,
+                               const struct engine_limits *limits,
+                               struct ep_arena *arena,
+                               struct eval_result **out, struct ep_error *err)
+{
+    struct evaluation ev;
+    int64_t at = cart->has_at ? cart->at : now;
+    enum ep_status status;
+
+    if (evaluation_init(&ev, set, cart, limits, arena) != EP_OK ||
+        gather_candidates(&ev) != EP_OK)
+        return ep_error_set(err, EP_ERR_NOMEM, NULL, "out of memory");
+    ep_local_time_of(at, &ev.ctx.local);
+    status = check_candidates(&ev, err);
+    if (status == EP_OK)
+        status = run_options(&ev, err);
+    if (status == EP_OK && build_result(&ev, out) != EP_OK)
+        status = ep_error_set(err, EP_ERR_NOMEM, NULL, "out of memory");
+    if (status == EP_OK)
+        (*out)->at = at;
+    return status;
+}
