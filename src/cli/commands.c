@@ -13,5 +13,10 @@ const struct cli_command cli_commands[] = {
       "[--active] [--at TIME] [--brand ID] [--code CODE]",
       "list stored promotions" },
     { "stats", cli_cmd_stats, "[--days N]", "sync and usage statistics" },
+    { "evaluate", cli_cmd_evaluate, "FILE|-",
+      "price a cart, or JSON Lines of carts (one response a line)" },
+    { "commit", cli_cmd_commit, "FILE|-",
+      "check out a cart: record its promotions' uses once" },
+    { "void", cli_cmd_void, "TXID", "void a checkout, giving its uses back" },
     { NULL, NULL, NULL, NULL },
 };
