@@ -550,14 +550,6 @@ static const struct store_ops sqlite_ops = {
     .integrity_check = sqlite_integrity_check,
 };
 
-int store_schema_latest(void)
-{
-    size_t count;
-
-    store_sqlite_migrations(&count);
-    return (int)count;
-}
-
 enum ep_status store_sqlite_open(const char *path,
                                  const struct store_options *options,
                                  struct store **out, struct ep_error *err)

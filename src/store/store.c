@@ -1,11 +1,215 @@
 /*
  * store.c - chooses the backend from the db URL and dispatches the store
- * API through its table. Arguments are checked here once for both engines.
+ * API through its table. Arguments are checked here once for both engines:
+ * text longer than its column in the seed note (VARCHAR(n), counted in
+ * characters) and dates or times that are not "YYYY-MM-DD" / "HH:MM:SS"
+ * are refused with EP_ERR_INVALID before either engine sees them, so that
+ * SQLite, which would store them, and PostgreSQL, which would not, answer
+ * alike.
  */
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "common/localtime.h"
 #include "store/internal.h"
+
+/* A text argument and the width of its column. */
+struct width_check {
+    const char *field; /* the column, for the error */
+    const char *value; /* may be NULL */
+    size_t max;        /* characters */
+};
+
+/* Characters of UTF-8 text: bytes that do not continue a sequence. */
+static size_t utf8_length(const char *text)
+{
+    size_t n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        n += (*p & 0xC0) != 0x80;
+    return n;
+}
+
+static enum ep_status check_widths(const struct width_check *checks,
+                                   size_t count, const char *prefix,
+                                   struct ep_error *err)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (checks[i].value == NULL ||
+            utf8_length(checks[i].value) <= checks[i].max)
+            continue;
+        ep_error_set(err, EP_ERR_INVALID, checks[i].field,
+                     "%s: longer than %zu characters", checks[i].field,
+                     checks[i].max);
+        if (prefix != NULL)
+            ep_error_prefix_field(err, prefix);
+        return EP_ERR_INVALID;
+    }
+    return EP_OK;
+}
+
+static enum ep_status check_date(const char *field, const char *value,
+                                 struct ep_error *err)
+{
+    int32_t day;
+
+    if (value == NULL || ep_date_parse(value, &day) == EP_OK)
+        return EP_OK;
+    return ep_error_set(err, EP_ERR_INVALID, field,
+                        "%s: expected a date YYYY-MM-DD", field);
+}
+
+static enum ep_status check_clock(const char *field, const char *value,
+                                  struct ep_error *err)
+{
+    int32_t seconds;
+
+    if (value == NULL || value[0] == '\0' ||
+        ep_clock_parse(value, &seconds) == EP_OK)
+        return EP_OK;
+    return ep_error_set(err, EP_ERR_INVALID, field,
+                        "%s: expected a time HH:MM:SS", field);
+}
+
+static enum ep_status check_promotion(const struct promo_record *p,
+                                      size_t index, struct ep_error *err)
+{
+    const struct width_check checks[] = {
+        { "id", p->id, 36 },
+        { "code", p->code, 50 },
+        { "name", p->name, 255 },
+        { "company_id", p->company_id, 36 },
+        { "brand_id", p->brand_id, 36 },
+        { "store_id", p->store_id, 36 },
+        { "promo_type", p->promo_type, 50 },
+        { "apply_to", p->apply_to, 20 },
+        { "execution_stage", p->execution_stage, 20 },
+    };
+    char prefix[48];
+    enum ep_status status;
+
+    snprintf(prefix, sizeof(prefix), "promotions[%zu]", index);
+    status = check_widths(checks, sizeof(checks) / sizeof(checks[0]), NULL,
+                          err);
+    if (status == EP_OK)
+        status = check_date("start_date", p->start_date, err);
+    if (status == EP_OK)
+        status = check_date("end_date", p->end_date, err);
+    if (status == EP_OK)
+        status = check_clock("time_start", p->time_start, err);
+    if (status == EP_OK)
+        status = check_clock("time_end", p->time_end, err);
+    if (status != EP_OK)
+        ep_error_prefix_field(err, prefix);
+    return status;
+}
+
+static enum ep_status check_holidays(const struct holiday_record *holidays,
+                                     size_t count, struct ep_error *err)
+{
+    char prefix[48];
+    enum ep_status status = EP_OK;
+
+    for (size_t i = 0; status == EP_OK && i < count; i++) {
+        struct width_check name = { "name", holidays[i].name, 255 };
+        if (holidays[i].date == NULL)
+            status = ep_error_set(err, EP_ERR_INVALID, "date",
+                                  "date: required");
+        else
+            status = check_date("date", holidays[i].date, err);
+        if (status == EP_OK)
+            status = check_widths(&name, 1, NULL, err);
+        snprintf(prefix, sizeof(prefix), "holidays[%zu]", i);
+        if (status != EP_OK)
+            ep_error_prefix_field(err, prefix);
+    }
+    return status;
+}
+
+static enum ep_status check_batch(const struct store_sync_batch *b,
+                                  struct ep_error *err)
+{
+    enum ep_status status = EP_OK;
+
+    for (size_t i = 0; status == EP_OK && i < b->item_count; i++)
+        status = check_promotion(&b->items[i], i, err);
+    if (status == EP_OK && b->replace_holidays)
+        status = check_holidays(b->holidays, b->holiday_count, err);
+    return status;
+}
+
+static enum ep_status check_usage_row(const struct store_usage_row *r,
+                                      struct ep_error *err)
+{
+    const struct width_check checks[] = {
+        { "promotion_id", r->promotion_id, 36 },
+        { "promotion_code", r->promotion_code, 50 },
+        { "transaction_id", r->transaction_id, 64 },
+        { "order_number", r->order_number, 50 },
+        { "customer_id", r->customer_id, 36 },
+        { "customer_phone", r->customer_phone, 20 },
+        { "member_tier", r->member_tier, 50 },
+        { "brand_id", r->brand_id, 36 },
+        { "store_id", r->store_id, 36 },
+    };
+    enum ep_status status;
+
+    status = check_widths(checks, sizeof(checks) / sizeof(checks[0]), NULL,
+                          err);
+    if (status == EP_OK)
+        status = check_date("usage_date", r->usage_date, err);
+    return status;
+}
+
+static enum ep_status check_transaction(const struct store_transaction *t,
+                                        struct ep_error *err)
+{
+    const struct width_check checks[] = {
+        { "transaction_id", t->transaction_id, 64 },
+        { "order_number", t->order_number, 50 },
+        { "store_id", t->store_id, 36 },
+        { "brand_id", t->brand_id, 36 },
+    };
+    enum ep_status status;
+
+    status = check_widths(checks, sizeof(checks) / sizeof(checks[0]), NULL,
+                          err);
+    if (status == EP_OK)
+        status = check_date("usage_date", t->usage_date, err);
+    return status;
+}
+
+/*
+ * Copies text cut to max characters (on a character boundary) into out,
+ * which holds 4 * max + 1 bytes; returns out, or text when it fits.
+ */
+static const char *cut_text(const char *text, size_t max, char *out)
+{
+    size_t chars = 0;
+    size_t i = 0;
+
+    if (text == NULL || utf8_length(text) <= max)
+        return text;
+    for (; text[i] != '\0'; i++) {
+        if (((unsigned char)text[i] & 0xC0) != 0x80 && chars++ == max)
+            break;
+    }
+    memcpy(out, text, i);
+    out[i] = '\0';
+    return out;
+}
+
+int store_schema_latest(void)
+{
+    size_t sqlite_count;
+    size_t postgres_count;
+
+    store_sqlite_migrations(&sqlite_count);
+    store_postgres_migrations(&postgres_count);
+    assert(sqlite_count == postgres_count);
+    return (int)sqlite_count;
+}
 
 static bool url_is_postgres(const char *url)
 {
@@ -76,6 +280,8 @@ enum ep_status store_holidays_replace(struct store *store, const char *source,
                                       size_t count, struct ep_error *err)
 {
     assert(source != NULL);
+    if (check_holidays(holidays, count, err) != EP_OK)
+        return EP_ERR_INVALID;
     return store->ops->holidays_replace(store, source, holidays, count, err);
 }
 
@@ -86,6 +292,8 @@ enum ep_status store_sync_apply(struct store *store,
 {
     assert(batch != NULL && batch->company_id != NULL &&
            batch->store_id != NULL && batch->synced_at != NULL);
+    if (check_batch(batch, err) != EP_OK)
+        return EP_ERR_INVALID;
     return store->ops->sync_apply(store, batch, counts_out, err);
 }
 
@@ -93,9 +301,16 @@ enum ep_status store_sync_log_insert(struct store *store,
                                      const struct store_sync_log *entry,
                                      struct ep_error *err)
 {
+    struct store_sync_log copy;
+    char cms_version[4 * 20 + 1];
+    char edge_version[4 * 20 + 1];
+
     assert(entry != NULL && entry->sync_type != NULL &&
            entry->sync_status != NULL && entry->started_at != NULL);
-    return store->ops->sync_log_insert(store, entry, err);
+    copy = *entry;
+    copy.cms_version = cut_text(entry->cms_version, 20, cms_version);
+    copy.edge_version = cut_text(entry->edge_version, 20, edge_version);
+    return store->ops->sync_log_insert(store, &copy, err);
 }
 
 enum ep_status store_sync_log_recent(struct store *store, const char *store_id,
@@ -164,6 +379,8 @@ enum ep_status store_usage_insert(struct store *store,
 {
     assert(row != NULL && row->promotion_id != NULL &&
            row->transaction_id != NULL && row->usage_date != NULL);
+    if (check_usage_row(row, err) != EP_OK)
+        return EP_ERR_INVALID;
     return store->ops->usage_insert(store, row, err);
 }
 
@@ -183,6 +400,8 @@ enum ep_status store_transaction_insert(struct store *store,
 {
     assert(txn != NULL && txn->transaction_id != NULL &&
            txn->response_json != NULL);
+    if (check_transaction(txn, err) != EP_OK)
+        return EP_ERR_INVALID;
     return store->ops->transaction_insert(store, txn, err);
 }
 
