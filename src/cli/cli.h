@@ -52,6 +52,7 @@ enum ep_status cli_cmd_migrate(struct cli_context *ctx);
 enum ep_status cli_cmd_config(struct cli_context *ctx);
 enum ep_status cli_cmd_promotions(struct cli_context *ctx);
 enum ep_status cli_cmd_stats(struct cli_context *ctx);
+enum ep_status cli_cmd_serve(struct cli_context *ctx);
 enum ep_status cli_cmd_evaluate(struct cli_context *ctx);
 enum ep_status cli_cmd_commit(struct cli_context *ctx);
 enum ep_status cli_cmd_void(struct cli_context *ctx);

@@ -13,6 +13,7 @@ const struct cli_command cli_commands[] = {
       "[--active] [--at TIME] [--brand ID] [--code CODE]",
       "list stored promotions" },
     { "stats", cli_cmd_stats, "[--days N]", "sync and usage statistics" },
+    { "serve", cli_cmd_serve, "", "serve the POS API until SIGTERM or SIGINT" },
     { "evaluate", cli_cmd_evaluate, "FILE|-",
       "price a cart, or JSON Lines of carts (one response a line)" },
     { "commit", cli_cmd_commit, "FILE|-",
