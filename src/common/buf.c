@@ -178,7 +178,15 @@ void ep_buf_json_money(struct ep_buf *buf, int64_t hundredths)
 
 void ep_buf_json_int(struct ep_buf *buf, int64_t value)
 {
-    ep_buf_printf(buf, "%" PRId64, value);
+    char text[EP_MONEY_TEXT_MAX];
+
+    /* An integer is a money value of whole units, written the same way. */
+    if (value > INT64_MAX / 100 || value < INT64_MIN / 100) {
+        ep_buf_printf(buf, "%" PRId64, value);
+        return;
+    }
+    ep_money_format(value * 100, text);
+    ep_buf_puts(buf, text);
 }
 
 void ep_buf_json_bool(struct ep_buf *buf, bool value)

@@ -138,21 +138,38 @@ enum ep_status ep_money_parse_text(const char *text, int64_t *out)
     return EP_OK;
 }
 
+/* Writes the digits of value at out; returns the number written. */
+static size_t write_digits(uint64_t value, char *out)
+{
+    char reversed[24];
+    size_t n = 0;
+
+    do {
+        reversed[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = reversed[n - 1 - i];
+    return n;
+}
+
 void ep_money_format(int64_t hundredths, char out[EP_MONEY_TEXT_MAX])
 {
-    const char *sign = hundredths < 0 ? "-" : "";
     uint64_t magnitude = hundredths < 0 ? (uint64_t)0 - (uint64_t)hundredths
                                         : (uint64_t)hundredths;
     uint64_t cents = magnitude % 100;
+    size_t pos = 0;
 
-    if (cents == 0)
-        snprintf(out, EP_MONEY_TEXT_MAX, "%s%" PRIu64, sign, magnitude / 100);
-    else if (cents % 10 == 0)
-        snprintf(out, EP_MONEY_TEXT_MAX, "%s%" PRIu64 ".%" PRIu64, sign,
-                 magnitude / 100, cents / 10);
-    else
-        snprintf(out, EP_MONEY_TEXT_MAX, "%s%" PRIu64 ".%02" PRIu64, sign,
-                 magnitude / 100, cents);
+    if (hundredths < 0)
+        out[pos++] = '-';
+    pos += write_digits(magnitude / 100, out + pos);
+    if (cents != 0) {
+        out[pos++] = '.';
+        out[pos++] = (char)('0' + cents / 10);
+        if (cents % 10 != 0)
+            out[pos++] = (char)('0' + cents % 10);
+    }
+    out[pos] = '\0';
 }
 
 void ep_money_format_fixed(int64_t hundredths, char out[EP_MONEY_TEXT_MAX])
@@ -205,10 +222,22 @@ static int64_t sum_weights(const int64_t *weights, size_t n)
     return sum;
 }
 
-void ep_money_allocate(int64_t total, const int64_t *weights, size_t n,
-                       int64_t *parts_out, size_t *scratch)
+/* Largest remainder first; ties: larger weight, then earlier part. */
+static int compare_shares(const void *a, const void *b)
 {
-    static const int64_t one = 1;
+    const struct ep_money_share *x = a;
+    const struct ep_money_share *y = b;
+
+    if (x->remainder != y->remainder)
+        return x->remainder > y->remainder ? -1 : 1;
+    if (x->weight != y->weight)
+        return x->weight > y->weight ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+void ep_money_allocate(int64_t total, const int64_t *weights, size_t n,
+                       int64_t *parts_out, struct ep_money_share *scratch)
+{
     int64_t sum = sum_weights(weights, n);
     int64_t left = total;
     bool equal = sum == 0;
@@ -217,26 +246,18 @@ void ep_money_allocate(int64_t total, const int64_t *weights, size_t n,
         return;
     if (equal)
         sum = (int64_t)n;
-    /* scratch holds each part's remainder; SIZE_MAX marks one given. */
     for (size_t i = 0; i < n; i++) {
-        int64_t w = equal ? one : weights[i];
+        int64_t w = equal ? 1 : weights[i];
         money_u128 product = (money_u128)(uint64_t)total * (uint64_t)w;
         parts_out[i] = (int64_t)(product / (uint64_t)sum);
-        scratch[i] = (size_t)(product % (uint64_t)sum);
+        scratch[i].remainder = (uint64_t)(product % (uint64_t)sum);
+        scratch[i].weight = w;
+        scratch[i].index = i;
         left -= parts_out[i];
     }
-    for (; left > 0; left--) {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++) {
-            int64_t wi = equal ? one : weights[i];
-            int64_t wb = best == n ? 0 : (equal ? one : weights[best]);
-            if (scratch[i] == SIZE_MAX)
-                continue;
-            if (best == n || scratch[i] > scratch[best] ||
-                (scratch[i] == scratch[best] && wi > wb))
-                best = i;
-        }
-        parts_out[best] += 1;
-        scratch[best] = SIZE_MAX;
-    }
+    if (left <= 0)
+        return;
+    qsort(scratch, n, sizeof(*scratch), compare_shares);
+    for (size_t k = 0; k < (size_t)left && k < n; k++)
+        parts_out[scratch[k].index] += 1;
 }

@@ -59,6 +59,13 @@ void ep_money_format_display(int64_t hundredths, char out[EP_MONEY_TEXT_MAX]);
 /* round(amount * percent / 100%), half up; amount >= 0. */
 int64_t ep_money_percent_of(int64_t amount, int32_t percent_hundredths);
 
+/* Scratch space for one part of an allocation. */
+struct ep_money_share {
+    uint64_t remainder; /* of total * weight / W */
+    int64_t weight;     /* the part's weight */
+    size_t index;       /* the part's position */
+};
+
 /*
  * Allocates total over n parts in proportion to weights (all >= 0): each
  * part gets floor(total * w / W), then one hundredth each goes to the
@@ -67,6 +74,6 @@ int64_t ep_money_percent_of(int64_t amount, int32_t percent_hundredths);
  * must hold n entries. 0 <= total, and total <= W unless W is 0.
  */
 void ep_money_allocate(int64_t total, const int64_t *weights, size_t n,
-                       int64_t *parts_out, size_t *scratch);
+                       int64_t *parts_out, struct ep_money_share *scratch);
 
 #endif

@@ -23,7 +23,7 @@
 #include "engine/internal.h"
 
 struct candidate {
-    const struct promotion *p;
+    struct pass_item item;        /* the promotion and the lines it names */
     uint32_t index;               /* in the snapshot */
     bool typed;                   /* its code was typed */
     enum engine_reason reason;    /* check before evaluation */
@@ -43,7 +43,8 @@ struct evaluation {
     size_t capacity;               /* entries allocated in candidates */
     struct unknown_code *unknown;  /* typed codes matching nothing */
     size_t unknown_count;
-    unsigned char *marks;          /* per snapshot promotion: a candidate */
+    uint32_t *positions;           /* per snapshot promotion: candidate
+                                      position + 1, or 0 */
     const struct pass *winner;     /* NULL: nothing applied */
     size_t winner_candidate;       /* non-stackable winner, or SIZE_MAX */
 };
@@ -64,42 +65,75 @@ static const struct index_entry *index_find(const struct index *index,
                    compare_entry_key);
 }
 
-/* Adds promotion index as a candidate unless it is one already. Typed
- * codes are gathered first, so a promotion found again through an index
- * keeps its typed flag. */
-static enum ep_status add_candidate(struct evaluation *ev, uint32_t index,
-                                    bool typed)
+/* Adds promotion index as a candidate; returns its position + 1, 0 when
+ * out of memory. Typed codes are gathered first, so a promotion found again
+ * through an index keeps its typed flag. */
+static uint32_t add_candidate(struct evaluation *ev, uint32_t index,
+                              bool typed)
 {
     struct candidate *grown;
 
-    if (ev->marks[index] != 0)
-        return EP_OK;
+    if (ev->positions[index] != 0)
+        return ev->positions[index];
     if (ev->count == ev->capacity) {
         size_t capacity = ev->capacity * 2 + 16;
         grown = ep_arena_calloc(ev->ctx.arena, capacity, sizeof(*grown));
         if (grown == NULL)
-            return EP_ERR_NOMEM;
+            return 0;
         if (ev->count > 0)
             memcpy(grown, ev->candidates, ev->count * sizeof(*grown));
         ev->candidates = grown;
         ev->capacity = capacity;
     }
-    ev->candidates[ev->count].p = &ev->ctx.set->promotions[index];
+    ev->candidates[ev->count].item.p = &ev->ctx.set->promotions[index];
     ev->candidates[ev->count].index = index;
     ev->candidates[ev->count].typed = typed;
-    ev->count++;
-    ev->marks[index] = 1;
+    ev->positions[index] = (uint32_t)++ev->count;
+    return ev->positions[index];
+}
+
+/* Marks line as named by a candidate's scope (or get_scope) lists. */
+static enum ep_status mark_line(struct evaluation *ev, uint32_t position,
+                                size_t line, bool get)
+{
+    struct candidate *cand = &ev->candidates[position - 1];
+    unsigned char **lines = get ? &cand->item.get_lines
+                                : &cand->item.scope_lines;
+
+    if (*lines == NULL) {
+        *lines = ep_arena_calloc(ev->ctx.arena, ev->ctx.cart->line_count, 1);
+        if (*lines == NULL)
+            return EP_ERR_NOMEM;
+    }
+    (*lines)[line] = 1;
     return EP_OK;
 }
 
+/*
+ * Takes the promotions of one index entry: auto-applied ones become
+ * candidates; for a line (line < SIZE_MAX) the entry names, each candidate
+ * learns it names that line.
+ */
 static enum ep_status add_entry(struct evaluation *ev,
-                                const struct index_entry *entry)
+                                const struct index_entry *entry, size_t line,
+                                bool get)
 {
+    const struct promotion *all = ev->ctx.set->promotions;
     enum ep_status status = EP_OK;
 
     for (size_t k = 0; status == EP_OK && entry != NULL && k < entry->count;
-         k++)
-        status = add_candidate(ev, entry->promotions[k], false);
+         k++) {
+        uint32_t index = entry->promotions[k];
+        uint32_t position = ev->positions[index];
+        if (position == 0 && !all[index].record->is_auto_apply)
+            continue;
+        if (position == 0)
+            position = add_candidate(ev, index, false);
+        if (position == 0)
+            return EP_ERR_NOMEM;
+        if (line != SIZE_MAX)
+            status = mark_line(ev, position, line, get);
+    }
     return status;
 }
 
@@ -144,7 +178,7 @@ static enum ep_status gather_typed(struct evaluation *ev)
             continue;
         index = promo_set_find_code(ev->ctx.set, cart->voucher_codes[k]);
         if (index != SIZE_MAX) {
-            if (add_candidate(ev, (uint32_t)index, true) != EP_OK)
+            if (add_candidate(ev, (uint32_t)index, true) == 0)
                 return EP_ERR_NOMEM;
             continue;
         }
@@ -165,6 +199,27 @@ static int compare_candidates(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
+/* Looks one line up in the product and category indexes. */
+static enum ep_status gather_line(struct evaluation *ev,
+                                  const struct promo_set *set,
+                                  const struct cart_line *line, size_t i)
+{
+    enum ep_status status;
+
+    status = add_entry(ev, index_find(&set->by_product, line->product_id), i,
+                       false);
+    if (status == EP_OK)
+        status = add_entry(ev, index_find(&set->by_category, line->category_id),
+                           i, false);
+    if (status == EP_OK)
+        status = add_entry(
+            ev, index_find(&set->get_by_product, line->product_id), i, true);
+    if (status == EP_OK)
+        status = add_entry(
+            ev, index_find(&set->get_by_category, line->category_id), i, true);
+    return status;
+}
+
 static enum ep_status gather_candidates(struct evaluation *ev)
 {
     const struct promo_set *set = ev->ctx.set;
@@ -173,15 +228,11 @@ static enum ep_status gather_candidates(struct evaluation *ev)
 
     if (status != EP_OK)
         return status;
-    for (size_t i = 0; status == EP_OK && i < cart->line_count; i++) {
-        const struct cart_line *line = &cart->lines[i];
-        status = add_entry(ev, index_find(&set->by_product, line->product_id));
-        if (status == EP_OK)
-            status = add_entry(
-                ev, index_find(&set->by_category, line->category_id));
-    }
+    for (size_t i = 0; status == EP_OK && i < cart->line_count; i++)
+        status = gather_line(ev, set, &cart->lines[i], i);
     if (status == EP_OK)
-        status = add_entry(ev, index_find(&set->by_brand, cart->brand_id));
+        status = add_entry(ev, index_find(&set->by_brand, cart->brand_id),
+                           SIZE_MAX, false);
     if (status != EP_OK)
         return status;
     qsort(ev->candidates, ev->count, sizeof(*ev->candidates),
@@ -196,12 +247,12 @@ static enum ep_status check_candidates(struct evaluation *ev,
 {
     for (size_t c = 0; c < ev->count; c++) {
         struct candidate *cand = &ev->candidates[c];
-        enum ep_status status = promotion_check(&ev->ctx, cand->p, cand->typed,
+        enum ep_status status = promotion_check(&ev->ctx, cand->item.p, cand->typed,
                                                 &cand->reason, err);
         if (status != EP_OK)
             return status;
         if (cand->reason != REASON_APPLIED)
-            cand->detail = check_detail(&ev->ctx, cand->p, cand->reason);
+            cand->detail = check_detail(&ev->ctx, cand->item.p, cand->reason);
     }
     return EP_OK;
 }
@@ -231,7 +282,7 @@ static void pass_keys(const struct pass *pass, int64_t *priority,
     *priority = INT64_MAX;
     *code = NULL;
     for (size_t k = 0; k < pass->count; k++) {
-        const struct promotion *p = pass->order[k];
+        const struct promotion *p = pass->order[k]->p;
         if (pass->outcomes[k].reason != REASON_APPLIED)
             continue;
         if (p->priority < *priority)
@@ -269,15 +320,15 @@ static enum ep_status run_stackable(struct evaluation *ev, struct pass *s,
         return ep_error_set(err, status, NULL, "out of memory");
     for (size_t c = 0; c < ev->count; c++) {
         struct candidate *cand = &ev->candidates[c];
-        if (cand->reason == REASON_APPLIED && cand->p->record->is_stackable)
-            s->order[s->count++] = cand->p;
+        if (cand->reason == REASON_APPLIED && cand->item.p->record->is_stackable)
+            s->order[s->count++] = &cand->item;
     }
     status = pass_run(&ev->turn, s, err);
     if (status != EP_OK)
         return status;
     for (size_t c = 0, k = 0; c < ev->count; c++) {
         struct candidate *cand = &ev->candidates[c];
-        if (cand->reason == REASON_APPLIED && cand->p->record->is_stackable)
+        if (cand->reason == REASON_APPLIED && cand->item.p->record->is_stackable)
             cand->outcome = s->outcomes[k++];
     }
     if (pass_beats(s, NULL))
@@ -294,9 +345,9 @@ static enum ep_status run_alone(struct evaluation *ev, struct pass *best,
     for (size_t c = 0; c < ev->count; c++) {
         struct candidate *cand = &ev->candidates[c];
         struct pass swap;
-        if (cand->reason != REASON_APPLIED || cand->p->record->is_stackable)
+        if (cand->reason != REASON_APPLIED || cand->item.p->record->is_stackable)
             continue;
-        spare->order[0] = cand->p;
+        spare->order[0] = &cand->item;
         spare->count = 1;
         status = pass_run(&ev->turn, spare, err);
         if (status != EP_OK)
@@ -321,7 +372,7 @@ static bool candidate_won(const struct evaluation *ev, size_t c)
 
     if (ev->winner == NULL || cand->outcome.reason != REASON_APPLIED)
         return false;
-    if (cand->p->record->is_stackable)
+    if (cand->item.p->record->is_stackable)
         return ev->winner_candidate == SIZE_MAX;
     return ev->winner_candidate == c;
 }
@@ -355,7 +406,7 @@ static enum ep_status build_lines(const struct evaluation *ev,
     for (size_t d = 0; w != NULL && d < w->discount_count; d++) {
         struct eval_line *line = &r->lines[w->discounts[d].line];
         line->promotions[line->promotion_count].code =
-            w->order[w->discounts[d].promotion]->record->code;
+            w->order[w->discounts[d].promotion]->p->record->code;
         line->promotions[line->promotion_count++].amount =
             w->discounts[d].amount;
         line->discount += w->discounts[d].amount;
@@ -378,10 +429,11 @@ static enum ep_status build_applied(const struct evaluation *ev,
         struct eval_applied *a = &r->applied[r->applied_count];
         if (w->outcomes[k].reason != REASON_APPLIED)
             continue;
-        a->record = w->order[k]->record;
+        a->record = w->order[k]->p->record;
         a->amount = w->outcomes[k].amount;
         a->base_amount = w->outcomes[k].base_amount;
-        ep_date_format(promotion_business_date(w->order[k], &ev->ctx.local),
+        ep_date_format(promotion_business_date(w->order[k]->p,
+                                               &ev->ctx.local),
                        a->usage_date);
         r->discount_total += a->amount;
         r->applied_count++;
@@ -402,7 +454,7 @@ static const char *combinable_detail(const struct evaluation *ev)
             continue;
         pos += (size_t)snprintf(codes + pos, sizeof(codes) - pos, "%s%s",
                                 pos == 0 ? "" : ", ",
-                                w->order[k]->record->code);
+                                w->order[k]->p->record->code);
     }
     return detail_format(ev->ctx.arena,
                          "does not combine with %s, which take(s) more off",
@@ -431,7 +483,7 @@ static enum ep_status build_not_applied(const struct evaluation *ev,
         return EP_ERR_NOMEM;
     for (size_t c = 0; c < ev->count; c++) {
         const struct candidate *cand = &ev->candidates[c];
-        const struct promo_record *rec = cand->p->record;
+        const struct promo_record *rec = cand->item.p->record;
         if (cand->reason != REASON_APPLIED)
             report(r, rec, rec->code, cand->reason, cand->detail);
         else if (cand->outcome.reason != REASON_APPLIED)
@@ -491,7 +543,8 @@ static enum ep_status evaluation_init(struct evaluation *ev,
     ev->ctx.arena = arena;
     ev->ctx.is_member = customer_is_member(cart);
     ev->winner_candidate = SIZE_MAX;
-    ev->marks = ep_arena_calloc(arena, set->count + 1, 1);
+    ev->positions = ep_arena_calloc(arena, set->count + 1,
+                                    sizeof(*ev->positions));
     ev->unknown = ep_arena_calloc(arena, cart->voucher_count + 1,
                                   sizeof(*ev->unknown));
     t->ctx = &ev->ctx;
@@ -501,7 +554,7 @@ static enum ep_status evaluation_init(struct evaluation *ev,
     t->weights = ep_arena_calloc(arena, n, sizeof(*t->weights));
     t->parts = ep_arena_calloc(arena, n, sizeof(*t->parts));
     t->scratch = ep_arena_calloc(arena, n, sizeof(*t->scratch));
-    if (!ev->marks || !ev->unknown || !t->eligible ||
+    if (!ev->positions || !ev->unknown || !t->eligible ||
         !t->line_discount || !t->weights || !t->parts || !t->scratch)
         return EP_ERR_NOMEM;
     return EP_OK;

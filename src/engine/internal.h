@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 #include "common/localtime.h"
+#include "common/money.h"
 #include "engine/engine.h"
 
 enum promo_kind {
@@ -135,9 +136,11 @@ struct promo_set {
     const char *company_id;        /* settings; may be NULL */
     int32_t *holidays;             /* sorted day numbers */
     size_t holiday_count;
-    struct index by_product;       /* auto-applied, scope by product */
-    struct index by_category;      /* auto-applied, scope by category */
-    struct index by_brand;         /* auto-applied, scope "all" */
+    struct index by_product;       /* scope lists by product */
+    struct index by_category;      /* scope lists by category */
+    struct index get_by_product;   /* buy_x_get_y get_scope by product */
+    struct index get_by_category;  /* buy_x_get_y get_scope by category */
+    struct index by_brand;         /* scope or get_scope "all", by brand */
     uint32_t *by_code;             /* code representatives, by code_key */
     size_t by_code_count;
 };
@@ -152,8 +155,13 @@ enum ep_status promotion_compile(const struct promo_record *record,
 /* True when id is in list (binary search). NULL id is never in a list. */
 bool id_list_contains(const struct id_list *list, const char *id);
 
-/* True when the line is inside scope (exclusions win). */
-bool scope_contains(const struct scope *scope, const struct cart_line *line);
+/*
+ * True when line number index is inside scope: apply_to "all", or named by
+ * the scope's lists (hits[index] set from the snapshot's index, NULL for
+ * none), and not excluded.
+ */
+bool scope_has_line(const struct scope *scope, const unsigned char *hits,
+                    size_t index, const struct cart_line *line);
 
 /* Longest code key, NUL included (codes are at most 50 characters). */
 #define CODE_KEY_MAX 64
@@ -200,6 +208,13 @@ const char *check_detail(const struct eval_context *ctx,
 
 /* ---- pass.c / kinds.c: one option evaluated ---------------------------- */
 
+/* A promotion as a pass sees it: with the cart lines its lists name. */
+struct pass_item {
+    const struct promotion *p;
+    unsigned char *scope_lines; /* per line: named by scope lists; or NULL */
+    unsigned char *get_lines;   /* per line: named by get_scope; or NULL */
+};
+
 /* One line's state during a pass. */
 struct line_state {
     int64_t left;          /* amount left, hundredths */
@@ -223,7 +238,7 @@ struct pass_outcome {
 
 /* A pass: some promotions evaluated in order on the original amounts. */
 struct pass {
-    const struct promotion **order;  /* the promotions, in order */
+    const struct pass_item **order;  /* the promotions, in order */
     size_t count;
     struct pass_outcome *outcomes;   /* per promotion in order */
     struct line_state *lines;        /* per cart line */
@@ -237,13 +252,14 @@ struct pass {
 struct turn {
     const struct eval_context *ctx;
     struct pass *pass;
-    const struct promotion *p;
+    const struct pass_item *item;
+    const struct promotion *p; /* item->p */
     size_t order_index;        /* p's index in pass->order */
     bool *eligible;            /* per line: in E */
     int64_t *line_discount;    /* per line: computed discount */
     int64_t *weights;          /* per line scratch */
     int64_t *parts;            /* per line scratch */
-    size_t *scratch;           /* per line scratch for allocation */
+    struct ep_money_share *scratch; /* per line scratch for allocation */
     size_t line_count;
     struct unit *consume;      /* units to consume if it applies */
     size_t consume_count;
@@ -272,6 +288,7 @@ struct unit {
     uint32_t line;   /* cart line */
     uint32_t place;  /* 0..quantity-1 */
     int64_t amount;  /* hundredths */
+    bool taken;      /* picked by the current turn (buy_x_get_y) */
 };
 
 /* The amount of unit place of a line whose left is split over q places. */

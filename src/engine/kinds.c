@@ -243,9 +243,8 @@ static void fail_bxgy_units(struct turn *t, struct pass_outcome *o,
 /* Picks the n*Y get units, cheapest first, keeping enough shared units
  * free for buying (SPEC.md 4.2 item 10). Marks them taken. */
 static size_t bxgy_pick_get(struct unit *units, size_t count,
-                            const struct bxgy_lines *in, bool *taken,
-                            int64_t wanted, int64_t shared_allowed,
-                            struct unit *out)
+                            const struct bxgy_lines *in, int64_t wanted,
+                            int64_t shared_allowed, struct unit *out)
 {
     size_t picked = 0;
     int64_t shared_taken = 0;
@@ -258,7 +257,7 @@ static size_t bxgy_pick_get(struct unit *units, size_t count,
         if (shared && shared_taken >= shared_allowed)
             continue;
         shared_taken += shared;
-        taken[k] = true;
+        units[k].taken = true;
         out[picked++] = units[k];
     }
     return picked;
@@ -266,14 +265,14 @@ static size_t bxgy_pick_get(struct unit *units, size_t count,
 
 /* Picks the n*X dearest remaining buy units. */
 static size_t bxgy_pick_buy(struct unit *units, size_t count,
-                            const struct bxgy_lines *in, bool *taken,
-                            int64_t wanted, struct unit *out)
+                            const struct bxgy_lines *in, int64_t wanted,
+                            struct unit *out)
 {
     size_t picked = 0;
 
     units_sort_dearest(units, count);
     for (size_t k = 0; k < count && (int64_t)picked < wanted; k++) {
-        if (!taken[k] && in->buy[units[k].line])
+        if (!units[k].taken && in->buy[units[k].line])
             out[picked++] = units[k];
     }
     return picked;
@@ -313,7 +312,6 @@ static enum ep_status compute_bxgy(struct turn *t, struct pass_outcome *o,
     struct unit *units = NULL;
     size_t count = 0;
     int64_t buy, get, shared, n;
-    bool *taken;
 
     if (units_collect(t, t->eligible, &units, &count) != EP_OK)
         return EP_ERR_NOMEM;
@@ -323,20 +321,19 @@ static enum ep_status compute_bxgy(struct turn *t, struct pass_outcome *o,
         fail_bxgy_units(t, o, buy, get, (int64_t)count);
         return EP_OK;
     }
-    taken = ep_arena_calloc(t->ctx->arena, count + 1, sizeof(*taken));
     t->consume = ep_arena_alloc(t->ctx->arena,
                                 (size_t)(n * (ru->buy_quantity +
                                               ru->get_quantity)) *
                                     sizeof(*t->consume));
-    if (taken == NULL || t->consume == NULL)
+    if (t->consume == NULL)
         return EP_ERR_NOMEM;
     {
         int64_t need_shared = n * ru->buy_quantity - (buy - shared);
         int64_t allowed = shared - (need_shared > 0 ? need_shared : 0);
-        size_t got = bxgy_pick_get(units, count, in, taken,
-                                   n * ru->get_quantity, allowed, t->consume);
+        size_t got = bxgy_pick_get(units, count, in, n * ru->get_quantity,
+                                   allowed, t->consume);
         bxgy_discount(t, t->consume, got);
-        t->consume_count = got + bxgy_pick_buy(units, count, in, taken,
+        t->consume_count = got + bxgy_pick_buy(units, count, in,
                                                n * ru->buy_quantity,
                                                t->consume + got);
     }
@@ -355,8 +352,8 @@ static enum ep_status bxgy_mark(struct turn *t, struct bxgy_lines *in)
     for (size_t i = 0; i < t->line_count; i++) {
         in->buy[i] = t->eligible[i];
         in->get[i] = ru->has_get_scope
-                         ? scope_contains(&ru->get_scope,
-                                          &t->ctx->cart->lines[i])
+                         ? scope_has_line(&ru->get_scope, t->item->get_lines,
+                                          i, &t->ctx->cart->lines[i])
                          : t->eligible[i];
         t->eligible[i] = in->buy[i] || in->get[i];
     }
@@ -462,7 +459,7 @@ static int64_t form_set(const struct turn *t, struct bundle_work *w,
 struct set_scratch {
     int64_t *weights;
     int64_t *parts;
-    size_t *order;
+    struct ep_money_share *order;
 };
 
 /* Allocates the set's discount over its units, by unit amount. */
@@ -600,8 +597,8 @@ static enum ep_status compute_bundle(struct turn *t, struct pass_outcome *o)
 static void mark_eligible(struct turn *t)
 {
     for (size_t i = 0; i < t->line_count; i++)
-        t->eligible[i] = scope_contains(&t->p->scope,
-                                        &t->ctx->cart->lines[i]);
+        t->eligible[i] = scope_has_line(&t->p->scope, t->item->scope_lines,
+                                        i, &t->ctx->cart->lines[i]);
 }
 
 static bool any_eligible(const struct turn *t)

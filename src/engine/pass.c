@@ -66,7 +66,8 @@ enum ep_status pass_run(struct turn *t, struct pass *pass,
     t->pass = pass;
     for (size_t k = 0; status == EP_OK && k < pass->count; k++) {
         struct pass_outcome *outcome = &pass->outcomes[k];
-        t->p = pass->order[k];
+        t->item = pass->order[k];
+        t->p = t->item->p;
         t->order_index = k;
         status = kinds_compute(t, outcome, err);
         if (status == EP_OK && outcome->reason == REASON_APPLIED)

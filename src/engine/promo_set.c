@@ -6,9 +6,10 @@
  * promotions are sorted in evaluation order (stage, priority, code, id).
  * Promotions that share a code are resolved once (SPEC.md 4.2 item 3): the
  * preferred one stays, the others are marked shadowed and never become
- * candidates. Three sorted indexes map a product, a category or a brand to
- * the auto-applied promotions whose scope can touch a line with it, so that
- * a cart looks only at promotions that can touch it.
+ * candidates. Sorted indexes map a product, a category or a brand to the
+ * promotions whose scope (or get_scope) names it, so that a cart looks
+ * only at the promotions that can touch it, and learns in the same lookup
+ * which of its lines each one names.
  *
  * The slot: one mutex guards the pointer swap and the reference taken by
  * acquire; evaluation itself runs on the immutable snapshot without locks.
@@ -245,23 +246,31 @@ static enum ep_status builder_finish(struct index_builder *b,
     return EP_OK;
 }
 
-/* The builders of the three indexes. */
+/* The builders of the indexes. */
 struct index_builders {
     struct index_builder product;
     struct index_builder category;
+    struct index_builder get_product;
+    struct index_builder get_category;
     struct index_builder brand;
 };
 
-/* Adds the keys through which scope s of promotion i can touch a line. */
+/*
+ * Adds the keys through which scope s of promotion i names a line: its
+ * product or category lists, or, for "all", the brands it sells for.
+ */
 static enum ep_status index_scope(struct index_builders *b,
                                   const struct promotion *p,
-                                  const struct scope *s, uint32_t i)
+                                  const struct scope *s, bool get,
+                                  uint32_t i)
 {
     switch (s->apply_to) {
     case APPLY_PRODUCT:
-        return builder_add_list(&b->product, &s->products, i);
+        return builder_add_list(get ? &b->get_product : &b->product,
+                                &s->products, i);
     case APPLY_CATEGORY:
-        return builder_add_list(&b->category, &s->categories, i);
+        return builder_add_list(get ? &b->get_category : &b->category,
+                                &s->categories, i);
     case APPLY_ALL:
         if (!p->targeting.brands.all)
             return builder_add_list(&b->brand, &p->targeting.brands.list, i);
@@ -270,36 +279,54 @@ static enum ep_status index_scope(struct index_builders *b,
     return EP_OK;
 }
 
+/*
+ * Indexes every promotion that can be evaluated: active and not shadowed.
+ * Auto-applied ones become candidates through the index; typed ones use it
+ * for the lines their lists name.
+ */
 static enum ep_status index_promotion(struct index_builders *b,
                                       const struct promotion *p, uint32_t i)
 {
     enum ep_status status;
 
-    if (!p->record->is_auto_apply || !p->record->is_active || p->shadowed)
+    if (!p->record->is_active || p->shadowed)
         return EP_OK;
-    status = index_scope(b, p, &p->scope, i);
+    status = index_scope(b, p, &p->scope, false, i);
     if (status == EP_OK && p->rules.has_get_scope)
-        status = index_scope(b, p, &p->rules.get_scope, i);
+        status = index_scope(b, p, &p->rules.get_scope, true, i);
     return status;
+}
+
+static void builders_free(struct index_builders *b)
+{
+    ep_free(b->product.pairs);
+    ep_free(b->category.pairs);
+    ep_free(b->get_product.pairs);
+    ep_free(b->get_category.pairs);
+    ep_free(b->brand.pairs);
 }
 
 static enum ep_status build_indexes(struct promo_set *set)
 {
     struct index_builders b;
+    struct ep_arena *arena = &set->arena;
     enum ep_status status = EP_OK;
 
     memset(&b, 0, sizeof(b));
     for (size_t i = 0; status == EP_OK && i < set->count; i++)
         status = index_promotion(&b, &set->promotions[i], (uint32_t)i);
     if (status == EP_OK)
-        status = builder_finish(&b.product, &set->arena, &set->by_product);
+        status = builder_finish(&b.product, arena, &set->by_product);
     if (status == EP_OK)
-        status = builder_finish(&b.category, &set->arena, &set->by_category);
+        status = builder_finish(&b.category, arena, &set->by_category);
     if (status == EP_OK)
-        status = builder_finish(&b.brand, &set->arena, &set->by_brand);
-    ep_free(b.product.pairs);
-    ep_free(b.category.pairs);
-    ep_free(b.brand.pairs);
+        status = builder_finish(&b.get_product, arena, &set->get_by_product);
+    if (status == EP_OK)
+        status = builder_finish(&b.get_category, arena,
+                                &set->get_by_category);
+    if (status == EP_OK)
+        status = builder_finish(&b.brand, arena, &set->by_brand);
+    builders_free(&b);
     return status;
 }
 

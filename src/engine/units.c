@@ -52,6 +52,7 @@ enum ep_status units_collect(const struct turn *t, const bool *include,
             units[count].line = (uint32_t)i;
             units[count].place = (uint32_t)place;
             units[count].amount = unit_amount(line->left, q, place);
+            units[count].taken = false;
             count++;
         }
     }

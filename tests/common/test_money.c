@@ -127,7 +127,7 @@ static void test_allocation_sums_and_ties(void **state)
 {
     int64_t weights[3] = { 100, 100, 100 };
     int64_t parts[3];
-    size_t scratch[3];
+    struct ep_money_share scratch[3];
 
     (void)state;
     /* 1.00 over three equal lines: 0.34, 0.33, 0.33 (tie: earlier line). */
@@ -156,7 +156,7 @@ static void test_allocation_large_amounts(void **state)
 {
     int64_t weights[2] = { EP_MONEY_MAX / 2, EP_MONEY_MAX / 2 - 1 };
     int64_t parts[2];
-    size_t scratch[2];
+    struct ep_money_share scratch[2];
 
     (void)state;
     ep_money_allocate(EP_MONEY_MAX - 1, weights, 2, parts, scratch);
