@@ -1,388 +1,390 @@
 /*
  * payload.c - reads the CMS's sync bodies (SPEC.md section 3) into
- * promotion records and holidays.
+ * promotion records, deleted ids, holidays and the cursor.
  *
- * The shape is checked here: the body is an object of the right form, each
- * promotion P has the seed's columns with the right JSON types, rules is an
- * object, scope and targeting objects or null, valid_days an array or null.
- * rules, scope, targeting and valid_days are kept as compact JSON text,
- * exactly the columns the seed stores. Whether a promotion makes sense is
- * the engine's call (engine_promotion_validate).
+ * Two levels of strictness. The envelope (the body is an object; the
+ * store's object is there; promotions, holidays and deleted are arrays;
+ * sync_token and server_time strings) must be right, or the whole body is
+ * refused and the run changes nothing. Inside it, each promotion is judged
+ * on its own: one of the wrong shape is listed in the payload's rejections
+ * and the others go on (promotion.c reads them). A holiday with a bad date
+ * is rejected the same way; a deleted id that is not a string fails the
+ * body, since guessing what to delete is worse than deleting nothing.
+ *
+ * The text is scanned in place (scan.c): records point into it.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "common/mem.h"
-#include "sync/sync.h"
+#include "common/localtime.h"
+#include "sync/internal.h"
 
-#define PAYLOAD_TEXT_MAX 65536
+#define PAYLOAD_ARRAY_MAX 1000000 /* most promotions, ids or holidays */
 
-static enum ep_status shape_error(struct ep_error *err, const char *field,
+static enum ep_status shape_error(struct json_scan *s, const char *field,
                                   const char *expected)
 {
-    return ep_error_set(err, EP_ERR_INVALID, field, "%s: expected %s", field,
-                        expected);
-}
-
-/* Copies a string member into the arena; absent/null gives NULL. */
-static enum ep_status take_text(const json_t *obj, const char *key,
-                                bool required, struct ep_arena *arena,
-                                const char **out, struct ep_error *err)
-{
-    const json_t *v = json_object_get(obj, key);
-
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
-        return required ? shape_error(err, key, "a string") : EP_OK;
-    if (!json_is_string(v) || json_string_length(v) > PAYLOAD_TEXT_MAX ||
-        strlen(json_string_value(v)) != json_string_length(v))
-        return shape_error(err, key, "a string");
-    *out = ep_arena_strdup(arena, json_string_value(v));
-    return *out != NULL ? EP_OK
-                        : ep_error_set(err, EP_ERR_NOMEM, key, "out of memory");
-}
-
-/* Reads a boolean member; 0/1 are accepted as the database writes them. */
-static enum ep_status take_bool(const json_t *obj, const char *key,
-                                bool fallback, bool *out, struct ep_error *err)
-{
-    const json_t *v = json_object_get(obj, key);
-
-    *out = fallback;
-    if (v == NULL || json_is_null(v))
-        return EP_OK;
-    if (json_is_boolean(v)) {
-        *out = json_is_true(v);
-        return EP_OK;
-    }
-    if (json_is_integer(v) &&
-        (json_integer_value(v) == 0 || json_integer_value(v) == 1)) {
-        *out = json_integer_value(v) == 1;
-        return EP_OK;
-    }
-    return shape_error(err, key, "true or false");
-}
-
-static enum ep_status take_int(const json_t *obj, const char *key, bool *has,
-                               int64_t *out, struct ep_error *err)
-{
-    const json_t *v = json_object_get(obj, key);
-
-    *has = false;
-    if (v == NULL || json_is_null(v))
-        return EP_OK;
-    if (!json_is_integer(v))
-        return shape_error(err, key, "a whole number");
-    *out = (int64_t)json_integer_value(v);
-    *has = true;
-    return EP_OK;
-}
-
-/* Serializes a JSON member to compact text; kinds limits what is allowed. */
-static enum ep_status take_json(const json_t *obj, const char *key,
-                                bool required, bool want_array,
-                                struct ep_arena *arena, const char **out,
-                                struct ep_error *err)
-{
-    const json_t *v = json_object_get(obj, key);
-    char *text;
-
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
-        return required ? shape_error(err, key, "an object") : EP_OK;
-    if (want_array ? !json_is_array(v) : !json_is_object(v))
-        return shape_error(err, key, want_array ? "an array or null"
-                                                : "an object");
-    text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                             JSON_REAL_PRECISION(15));
-    if (text == NULL)
-        return ep_error_set(err, EP_ERR_NOMEM, key, "out of memory");
-    *out = ep_arena_strdup(arena, text);
-    ep_free(text);
-    return *out != NULL ? EP_OK
-                        : ep_error_set(err, EP_ERR_NOMEM, key, "out of memory");
-}
-
-static enum ep_status take_texts(const json_t *obj, struct ep_arena *arena,
-                                 struct promo_record *r, struct ep_error *err)
-{
-    struct text_column {
-        const char *key;
-        bool required;
-        const char **slot;
-    } columns[] = {
-        { "id", true, &r->id },
-        { "code", true, &r->code },
-        { "name", true, &r->name },
-        { "description", false, &r->description },
-        { "terms_conditions", false, &r->terms_conditions },
-        { "company_id", true, &r->company_id },
-        { "brand_id", true, &r->brand_id },
-        { "store_id", true, &r->store_id },
-        { "promo_type", true, &r->promo_type },
-        { "apply_to", false, &r->apply_to },
-        { "execution_stage", true, &r->execution_stage },
-        { "start_date", true, &r->start_date },
-        { "end_date", true, &r->end_date },
-        { "time_start", false, &r->time_start },
-        { "time_end", false, &r->time_end },
-        { "compiled_at", true, &r->compiled_at },
-        { "synced_at", false, &r->synced_at },
-        { "last_used_at", false, &r->last_used_at },
-    };
-    enum ep_status status = EP_OK;
-
-    for (size_t i = 0; status == EP_OK && i < sizeof(columns) /
-                                                  sizeof(columns[0]);
-         i++)
-        status = take_text(obj, columns[i].key, columns[i].required, arena,
-                           columns[i].slot, err);
-    return status;
-}
-
-static enum ep_status take_flags(const json_t *obj, struct promo_record *r,
-                                 struct ep_error *err)
-{
-    if (take_bool(obj, "is_active", true, &r->is_active, err) ||
-        take_bool(obj, "is_auto_apply", false, &r->is_auto_apply, err) ||
-        take_bool(obj, "require_voucher", false, &r->require_voucher, err) ||
-        take_bool(obj, "member_only", false, &r->member_only, err) ||
-        take_bool(obj, "is_stackable", false, &r->is_stackable, err) ||
-        take_bool(obj, "exclude_holidays", false, &r->exclude_holidays, err))
+    if (s->failed)
         return EP_ERR_INVALID;
+    s->failed = true;
+    return ep_error_set(s->err, EP_ERR_INVALID, field,
+                        "the body is not in the expected shape: %s: "
+                        "expected %s",
+                        field, expected);
+}
+
+static enum ep_status out_of_memory(struct json_scan *s)
+{
+    s->failed = true;
+    return ep_error_set(s->err, EP_ERR_NOMEM, NULL,
+                        "out of memory reading the body");
+}
+
+/* Makes room for one more item in an arena array that doubles. */
+static bool grow(struct ep_arena *arena, void **items, size_t size,
+                 size_t *capacity, size_t count)
+{
+    size_t wanted = *capacity == 0 ? 64 : *capacity * 2;
+    void *bigger;
+
+    if (count < *capacity)
+        return true;
+    bigger = ep_arena_calloc(arena, wanted, size);
+    if (bigger == NULL)
+        return false;
+    if (count > 0)
+        memcpy(bigger, *items, count * size);
+    *items = bigger;
+    *capacity = wanted;
+    return true;
+}
+
+enum ep_status sync_payload_reject(struct sync_payload *payload,
+                                   struct ep_arena *arena, size_t index,
+                                   const char *id, const char *field,
+                                   const char *reason)
+{
+    struct sync_rejection *r;
+
+    if (!grow(arena, (void **)&payload->rejections, sizeof(*r),
+              &payload->rejection_capacity, payload->rejection_count))
+        return EP_ERR_NOMEM;
+    r = &payload->rejections[payload->rejection_count];
+    r->index = index;
+    r->id = id != NULL ? ep_arena_strdup(arena, id) : NULL;
+    r->field = field != NULL && field[0] != '\0' ? ep_arena_strdup(arena, field)
+                                                 : NULL;
+    r->reason = ep_arena_strdup(arena, reason);
+    if (r->reason == NULL || (id != NULL && r->id == NULL))
+        return EP_ERR_NOMEM;
+    payload->rejection_count++;
     return EP_OK;
 }
 
-static enum ep_status take_numbers(const json_t *obj, struct promo_record *r,
-                                   struct ep_error *err)
+/* Reads one element of a promotions array into the payload. */
+static enum ep_status read_promotion(struct json_scan *s,
+                                     struct ep_arena *arena,
+                                     struct sync_payload *out, size_t *capacity)
 {
-    bool has = false;
+    struct ep_error why = { 0 };
+    struct promo_record *record;
+    size_t index = out->promotion_count;
 
-    if (take_int(obj, "execution_priority", &has, &r->execution_priority,
-                 err))
+    if (index >= PAYLOAD_ARRAY_MAX)
+        return shape_error(s, "promotions", "at most 1000000 promotions");
+    if (!grow(arena, (void **)&out->promotions, sizeof(*record), capacity,
+              index))
+        return out_of_memory(s);
+    record = &out->promotions[index];
+    if (sync_promotion_scan(s, arena, record, &why) != EP_OK)
         return EP_ERR_INVALID;
-    if (!has)
-        r->execution_priority = 500;
-    if (take_int(obj, "max_uses", &r->has_max_uses, &r->max_uses, err) ||
-        take_int(obj, "max_uses_per_customer", &r->has_max_uses_per_customer,
-                 &r->max_uses_per_customer, err) ||
-        take_int(obj, "max_uses_per_day", &r->has_max_uses_per_day,
-                 &r->max_uses_per_day, err) ||
-        take_int(obj, "current_uses", &has, &r->current_uses, err))
-        return EP_ERR_INVALID;
-    if (!has)
-        r->current_uses = 0;
+    out->promotion_count++;
+    if (ep_error_is_set(&why) &&
+        sync_payload_reject(out, arena, index, record->id, why.field,
+                            why.message) != EP_OK)
+        return out_of_memory(s);
     return EP_OK;
 }
 
-/* apply_to may be left out when scope says it. */
-static void default_apply_to(const json_t *obj, struct ep_arena *arena,
-                             struct promo_record *r)
-{
-    const json_t *scope = json_object_get(obj, "scope");
-    const json_t *apply = json_object_get(scope, "apply_to");
-
-    if (r->apply_to != NULL)
-        return;
-    r->apply_to = json_is_string(apply)
-                      ? ep_arena_strdup(arena, json_string_value(apply))
-                      : "all";
-    if (r->apply_to == NULL)
-        r->apply_to = "all";
-}
-
-enum ep_status sync_promotion_from_json(const json_t *obj,
-                                        struct ep_arena *arena,
-                                        struct promo_record *r,
-                                        struct ep_error *err)
-{
-    memset(r, 0, sizeof(*r));
-    if (!json_is_object(obj))
-        return ep_error_set(err, EP_ERR_INVALID, NULL,
-                            "a promotion must be a JSON object");
-    if (take_texts(obj, arena, r, err) || take_flags(obj, r, err) ||
-        take_numbers(obj, r, err) ||
-        take_json(obj, "rules", true, false, arena, &r->rules_json, err) ||
-        take_json(obj, "scope", false, false, arena, &r->scope_json, err) ||
-        take_json(obj, "targeting", false, false, arena, &r->targeting_json,
-                  err) ||
-        take_json(obj, "valid_days", false, true, arena, &r->valid_days_json,
-                  err))
-        return err ? err->status : EP_ERR_INVALID;
-    default_apply_to(obj, arena, r);
-    return EP_OK;
-}
-
-/* ---- bodies ----------------------------------------------------------- */
-
-static enum ep_status parse_root(const char *text, size_t length,
-                                 json_t **out, struct ep_error *err)
-{
-    json_error_t jerr;
-
-    *out = json_loadb(text, length, 0, &jerr);
-    if (*out == NULL)
-        return ep_error_set(err, EP_ERR_INVALID, NULL,
-                            "the body is not valid JSON: %s (line %d, "
-                            "column %d)",
-                            jerr.text, jerr.line, jerr.column);
-    if (!json_is_object(*out)) {
-        json_decref(*out);
-        *out = NULL;
-        return ep_error_set(err, EP_ERR_INVALID, NULL,
-                            "the body must be a JSON object");
-    }
-    return EP_OK;
-}
-
-static enum ep_status take_promotions(const json_t *array, const char *field,
+static enum ep_status read_promotions(struct json_scan *s, const char *field,
                                       struct ep_arena *arena,
-                                      struct sync_payload *out,
-                                      struct ep_error *err)
+                                      struct sync_payload *out)
 {
-    const json_t **items;
-    size_t n = json_array_size(array);
+    size_t capacity = 0;
+    bool first = true;
+    bool more = true;
 
-    if (!json_is_array(array))
-        return shape_error(err, field, "an array of promotions");
-    items = ep_arena_calloc(arena, n + 1, sizeof(*items));
-    if (items == NULL)
-        return ep_error_set(err, EP_ERR_NOMEM, field, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        items[i] = json_array_get(array, i);
-    out->promotions = items;
-    out->promotion_count = n;
-    return EP_OK;
-}
-
-static enum ep_status take_holidays(const json_t *store,
-                                    struct ep_arena *arena,
-                                    struct sync_payload *out,
-                                    struct ep_error *err)
-{
-    const json_t *array = json_object_get(store, "holidays");
-    size_t n = json_array_size(array);
-
-    if (array == NULL || json_is_null(array))
-        return EP_OK;
-    if (!json_is_array(array))
-        return shape_error(err, "holidays", "an array of {date, name}");
-    out->holidays = ep_arena_calloc(arena, n + 1, sizeof(*out->holidays));
-    if (out->holidays == NULL)
-        return ep_error_set(err, EP_ERR_NOMEM, "holidays", "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        const json_t *h = json_array_get(array, i);
-        char field[48];
-        snprintf(field, sizeof(field), "holidays[%zu]", i);
-        if (!json_is_object(h) ||
-            take_text(h, "date", true, arena, &out->holidays[i].date, err) ||
-            take_text(h, "name", false, arena, &out->holidays[i].name, err))
-            return ep_error_prefix_field(err, field) != EP_OK
-                       ? err->status
-                       : shape_error(err, field, "an object {date, name}");
-    }
-    out->holiday_count = n;
-    out->has_holidays = true;
-    return EP_OK;
-}
-
-static enum ep_status take_cursor(const json_t *obj, struct ep_arena *arena,
-                                  struct sync_payload *out,
-                                  struct ep_error *err)
-{
-    if (take_text(obj, "sync_token", false, arena, &out->sync_token, err) ||
-        take_text(obj, "server_time", false, arena, &out->server_time, err))
+    if (json_scan_peek(s) != JSON_KIND_ARRAY)
+        return shape_error(s, field, "an array of promotions");
+    if (json_scan_array(s) != EP_OK)
         return EP_ERR_INVALID;
+    while (json_scan_element(s, &first, &more) == EP_OK && more) {
+        if (read_promotion(s, arena, out, &capacity) != EP_OK)
+            break;
+    }
+    return s->failed ? EP_ERR_INVALID : EP_OK;
+}
+
+/* Reads an optional string member (sync_token, server_time). */
+static enum ep_status read_optional_text(struct json_scan *s, const char *field,
+                                         const char **out)
+{
+    enum json_kind kind = json_scan_peek(s);
+    char *text = NULL;
+
+    if (kind == JSON_KIND_NULL)
+        return json_scan_literal(s, kind);
+    if (kind != JSON_KIND_STRING)
+        return shape_error(s, field, "a string or null");
+    if (json_scan_string(s, &text, NULL) != EP_OK)
+        return EP_ERR_INVALID;
+    *out = text;
     return EP_OK;
 }
 
-enum ep_status sync_payload_parse_full(const char *text, size_t length,
+/* Checks one holiday; a bad one becomes a rejection. */
+static enum ep_status keep_holiday(struct ep_arena *arena,
+                                   struct sync_payload *out, size_t index,
+                                   const struct holiday_record *h)
+{
+    char field[48];
+    int32_t day = 0;
+
+    if (h->date != NULL && ep_date_parse(h->date, &day) == EP_OK) {
+        out->holidays[out->holiday_count++] = *h;
+        return EP_OK;
+    }
+    snprintf(field, sizeof(field), "holidays[%zu].date", index);
+    return sync_payload_reject(out, arena, SIZE_MAX, NULL, field,
+                               "date: expected a date YYYY-MM-DD");
+}
+
+/* Reads the members of one holiday object. */
+static enum ep_status read_holiday(struct json_scan *s,
+                                   struct holiday_record *h)
+{
+    bool first = true;
+    bool more = true;
+    char *key = NULL;
+
+    memset(h, 0, sizeof(*h));
+    if (json_scan_peek(s) != JSON_KIND_OBJECT)
+        return json_scan_skip(s);
+    if (json_scan_object(s) != EP_OK)
+        return EP_ERR_INVALID;
+    while (json_scan_member(s, &first, &more, &key) == EP_OK && more) {
+        bool is_date = strcmp(key, "date") == 0;
+        bool is_name = strcmp(key, "name") == 0;
+        if ((is_date || is_name) && json_scan_peek(s) == JSON_KIND_STRING) {
+            if (json_scan_string(
+                    s, is_date ? (char **)&h->date : (char **)&h->name, NULL) !=
+                EP_OK)
+                break;
+        } else if (json_scan_skip(s) != EP_OK) {
+            break;
+        }
+    }
+    return s->failed ? EP_ERR_INVALID : EP_OK;
+}
+
+static enum ep_status read_holidays(struct json_scan *s, struct ep_arena *arena,
+                                    struct sync_payload *out)
+{
+    size_t capacity = 0;
+    size_t index = 0;
+    bool first = true;
+    bool more = true;
+    struct holiday_record h;
+
+    if (json_scan_peek(s) == JSON_KIND_NULL)
+        return json_scan_literal(s, JSON_KIND_NULL);
+    if (json_scan_peek(s) != JSON_KIND_ARRAY)
+        return shape_error(s, "holidays", "an array of {date, name}");
+    out->has_holidays = true;
+    if (json_scan_array(s) != EP_OK)
+        return EP_ERR_INVALID;
+    while (json_scan_element(s, &first, &more) == EP_OK && more) {
+        if (index >= PAYLOAD_ARRAY_MAX)
+            return shape_error(s, "holidays", "at most 1000000 days");
+        if (read_holiday(s, &h) != EP_OK)
+            break;
+        if (!grow(arena, (void **)&out->holidays, sizeof(h), &capacity,
+                  out->holiday_count) ||
+            keep_holiday(arena, out, index++, &h) != EP_OK)
+            return out_of_memory(s);
+    }
+    return s->failed ? EP_ERR_INVALID : EP_OK;
+}
+
+/* Reads the store's object of a full body. */
+static enum ep_status read_store(struct json_scan *s, const char *store_id,
+                                 struct ep_arena *arena,
+                                 struct sync_payload *out)
+{
+    bool first = true;
+    bool more = true;
+    bool has_promotions = false;
+    char *key = NULL;
+
+    if (json_scan_peek(s) != JSON_KIND_OBJECT)
+        return shape_error(s, store_id, "an object");
+    if (json_scan_object(s) != EP_OK)
+        return EP_ERR_INVALID;
+    while (json_scan_member(s, &first, &more, &key) == EP_OK && more) {
+        enum ep_status status;
+        if (strcmp(key, "promotions") == 0 && !has_promotions) {
+            has_promotions = true;
+            status = read_promotions(s, "promotions", arena, out);
+        } else if (strcmp(key, "holidays") == 0 && !out->has_holidays) {
+            status = read_holidays(s, arena, out);
+        } else if (strcmp(key, "sync_token") == 0) {
+            status = read_optional_text(s, "sync_token", &out->sync_token);
+        } else if (strcmp(key, "server_time") == 0) {
+            status = read_optional_text(s, "server_time", &out->server_time);
+        } else {
+            status = json_scan_skip(s);
+        }
+        if (status != EP_OK)
+            break;
+    }
+    if (!s->failed && !has_promotions)
+        return shape_error(s, "promotions", "an array of promotions");
+    return s->failed ? EP_ERR_INVALID : EP_OK;
+}
+
+/* Starts a body: it must be an object. */
+static enum ep_status open_body(struct json_scan *s)
+{
+    enum json_kind kind = json_scan_peek(s);
+
+    if (kind == JSON_KIND_OBJECT)
+        return json_scan_object(s);
+    if (kind == JSON_KIND_BAD)
+        return json_scan_fail(s, s->p >= s->end ? "empty text"
+                                                : "expected a value");
+    json_scan_skip(s);
+    if (s->failed)
+        return EP_ERR_INVALID;
+    return shape_error(s, "body", "a JSON object");
+}
+
+enum ep_status sync_payload_parse_full(char *text, size_t length,
                                        const char *store_id,
                                        struct ep_arena *arena,
                                        struct sync_payload *out,
                                        struct ep_error *err)
 {
-    const json_t *store;
-    enum ep_status status;
+    struct json_scan s;
+    bool first = true;
+    bool more = true;
+    bool found = false;
+    char *key = NULL;
 
     memset(out, 0, sizeof(*out));
-    status = parse_root(text, length, &out->root, err);
-    if (status != EP_OK)
-        return status;
-    store = json_object_get(out->root, store_id);
-    if (!json_is_object(store))
-        status = ep_error_set(err, EP_ERR_INVALID, store_id,
-                              "the body has no object for store %s",
-                              store_id);
-    if (status == EP_OK)
-        status = take_promotions(json_object_get(store, "promotions"),
-                                 "promotions", arena, out, err);
-    if (status == EP_OK)
-        status = take_holidays(store, arena, out, err);
-    if (status == EP_OK)
-        status = take_cursor(store, arena, out, err);
-    if (status != EP_OK)
-        sync_payload_deinit(out);
-    return status;
-}
-
-static enum ep_status take_deleted(const json_t *root, struct ep_arena *arena,
-                                   struct sync_payload *out,
-                                   struct ep_error *err)
-{
-    const json_t *array = json_object_get(root, "deleted");
-    size_t n = json_array_size(array);
-
-    if (array == NULL || json_is_null(array))
-        return EP_OK;
-    if (!json_is_array(array))
-        return shape_error(err, "deleted", "an array of promotion ids");
-    out->deleted_ids = ep_arena_calloc(arena, n + 1,
-                                       sizeof(*out->deleted_ids));
-    if (out->deleted_ids == NULL)
-        return ep_error_set(err, EP_ERR_NOMEM, "deleted", "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        const json_t *id = json_array_get(array, i);
-        char field[48];
-        snprintf(field, sizeof(field), "deleted[%zu]", i);
-        if (!json_is_string(id) || json_string_length(id) == 0)
-            return shape_error(err, field, "a promotion id");
-        out->deleted_ids[i] = ep_arena_strdup(arena, json_string_value(id));
-        if (out->deleted_ids[i] == NULL)
-            return ep_error_set(err, EP_ERR_NOMEM, field, "out of memory");
+    json_scan_init(&s, text, length, err);
+    if (open_body(&s) != EP_OK)
+        return err != NULL ? err->status : EP_ERR_INVALID;
+    while (json_scan_member(&s, &first, &more, &key) == EP_OK && more) {
+        bool ours = !found && strcmp(key, store_id) == 0;
+        found = found || ours;
+        if ((ours ? read_store(&s, store_id, arena, out)
+                  : json_scan_skip(&s)) != EP_OK)
+            break;
     }
-    out->deleted_count = n;
+    if (json_scan_finish(&s) == EP_OK && !found)
+        ep_error_set(err, EP_ERR_INVALID, store_id,
+                     "the body is not in the expected shape: it has no "
+                     "object for store %s",
+                     store_id);
+    if (s.failed || !found)
+        return err != NULL && err->status != EP_OK ? err->status
+                                                   : EP_ERR_INVALID;
     return EP_OK;
 }
 
-enum ep_status sync_payload_parse_incremental(const char *text, size_t length,
+/* Reads the "deleted" array of ids. */
+static enum ep_status read_deleted(struct json_scan *s, struct ep_arena *arena,
+                                   struct sync_payload *out)
+{
+    size_t capacity = 0;
+    bool first = true;
+    bool more = true;
+    char *id = NULL;
+    size_t length = 0;
+
+    if (json_scan_peek(s) == JSON_KIND_NULL)
+        return json_scan_literal(s, JSON_KIND_NULL);
+    if (json_scan_peek(s) != JSON_KIND_ARRAY)
+        return shape_error(s, "deleted", "an array of promotion ids");
+    if (json_scan_array(s) != EP_OK)
+        return EP_ERR_INVALID;
+    while (json_scan_element(s, &first, &more) == EP_OK && more) {
+        if (json_scan_peek(s) != JSON_KIND_STRING ||
+            out->deleted_count >= PAYLOAD_ARRAY_MAX)
+            return shape_error(s, "deleted", "an array of promotion ids");
+        if (json_scan_string(s, &id, &length) != EP_OK)
+            break;
+        if (length == 0)
+            return shape_error(s, "deleted", "non-empty promotion ids");
+        if (!grow(arena, (void **)&out->deleted_ids, sizeof(id), &capacity,
+                  out->deleted_count))
+            return out_of_memory(s);
+        out->deleted_ids[out->deleted_count++] = id;
+    }
+    return s->failed ? EP_ERR_INVALID : EP_OK;
+}
+
+static enum ep_status read_incremental_member(struct json_scan *s,
+                                              const char *key,
+                                              struct ep_arena *arena,
+                                              struct sync_payload *out)
+{
+    if (strcmp(key, "updated") == 0) {
+        if (json_scan_peek(s) == JSON_KIND_NULL)
+            return json_scan_literal(s, JSON_KIND_NULL);
+        return read_promotions(s, "updated", arena, out);
+    }
+    if (strcmp(key, "deleted") == 0)
+        return read_deleted(s, arena, out);
+    if (strcmp(key, "sync_token") == 0)
+        return read_optional_text(s, "sync_token", &out->sync_token);
+    if (strcmp(key, "server_time") == 0)
+        return read_optional_text(s, "server_time", &out->server_time);
+    return json_scan_skip(s);
+}
+
+enum ep_status sync_payload_parse_incremental(char *text, size_t length,
                                               struct ep_arena *arena,
                                               struct sync_payload *out,
                                               struct ep_error *err)
 {
-    const json_t *updated;
-    enum ep_status status;
+    struct json_scan s;
+    bool first = true;
+    bool more = true;
+    bool seen_updated = false;
+    bool seen_deleted = false;
+    char *key = NULL;
 
     memset(out, 0, sizeof(*out));
-    status = parse_root(text, length, &out->root, err);
-    if (status != EP_OK)
-        return status;
-    updated = json_object_get(out->root, "updated");
-    if (updated != NULL && !json_is_null(updated))
-        status = take_promotions(updated, "updated", arena, out, err);
-    if (status == EP_OK)
-        status = take_deleted(out->root, arena, out, err);
-    if (status == EP_OK)
-        status = take_cursor(out->root, arena, out, err);
-    if (status != EP_OK)
-        sync_payload_deinit(out);
-    return status;
-}
-
-void sync_payload_deinit(struct sync_payload *payload)
-{
-    if (payload == NULL)
-        return;
-    json_decref(payload->root);
-    payload->root = NULL;
+    json_scan_init(&s, text, length, err);
+    if (open_body(&s) != EP_OK)
+        return err != NULL ? err->status : EP_ERR_INVALID;
+    while (json_scan_member(&s, &first, &more, &key) == EP_OK && more) {
+        bool *seen = strcmp(key, "updated") == 0   ? &seen_updated
+                     : strcmp(key, "deleted") == 0 ? &seen_deleted
+                                                   : NULL;
+        if (seen != NULL && *seen) {
+            shape_error(&s, key, "one array, not two");
+            break;
+        }
+        if (seen != NULL)
+            *seen = true;
+        if (read_incremental_member(&s, key, arena, out) != EP_OK)
+            break;
+    }
+    if (json_scan_finish(&s) != EP_OK)
+        return err != NULL && err->status != EP_OK ? err->status
+                                                   : EP_ERR_INVALID;
+    return EP_OK;
 }

@@ -26,15 +26,14 @@ enum ep_status sync_snapshot_load(struct store *store,
     struct holiday_record *holidays = NULL;
     size_t count = 0;
     size_t holiday_count = 0;
-    struct engine_settings settings = { config->company_id,
-                                        config->store_id };
+    struct engine_settings settings = { config->company_id, config->store_id };
     enum ep_status status;
 
     ep_arena_init(&arena, 256 * 1024, (size_t)4 << 30);
     status = store_promotions_load(store, &arena, &records, &count, err);
     if (status == EP_OK)
-        status = store_holidays_load(store, &arena, &holidays, &holiday_count,
-                                     err);
+        status =
+            store_holidays_load(store, &arena, &holidays, &holiday_count, err);
     if (status == EP_OK)
         status = promo_set_build(records, count, holidays, holiday_count,
                                  &settings, log_skipped, NULL, out, err);
