@@ -347,41 +347,42 @@ static void sqlite_close(struct store *store)
 
 /* ---- schema ----------------------------------------------------------- */
 
+/* Runs a one-integer query given as text (no parameters). */
+static enum ep_status query_int(struct sqlite_store *s, const char *sql,
+                                int64_t *out, struct ep_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum ep_status status;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL);
+
+    if (rc != SQLITE_OK)
+        return sqlite_fail(s, rc, "read schema version", err);
+    status = sqlite_step_int(s, stmt, out, "read schema version", err);
+    sqlite3_finalize(stmt);
+    return status;
+}
+
 static enum ep_status sqlite_schema_version(struct store *store,
                                             int *version_out,
                                             struct ep_error *err)
 {
     struct sqlite_store *s = sqlite_store_of(store);
-    sqlite3_stmt *stmt = NULL;
+    int64_t tables = 0;
     int64_t version = 0;
-    int rc;
+    enum ep_status status;
 
-    rc = sqlite3_prepare_v2(s->db,
-                            "SELECT COUNT(*) FROM sqlite_master WHERE "
-                            "type = 'table' AND name = 'schema_migrations'",
-                            -1, &stmt, NULL);
-    if (rc != SQLITE_OK)
-        return sqlite_fail(s, rc, "read schema version", err);
-    if (sqlite_step_int(s, stmt, &version, "read schema", err) != EP_OK)
-        goto out;
-    sqlite3_finalize(stmt);
-    stmt = NULL;
-    if (version == 0) {
-        *version_out = 0;
-        return EP_OK;
-    }
-    rc = sqlite3_prepare_v2(s->db,
-                            "SELECT COALESCE(MAX(version), 0) FROM "
-                            "schema_migrations",
-                            -1, &stmt, NULL);
-    if (rc != SQLITE_OK)
-        return sqlite_fail(s, rc, "read schema version", err);
-    if (sqlite_step_int(s, stmt, &version, "read schema", err) == EP_OK)
+    status = query_int(s,
+                       "SELECT COUNT(*) FROM sqlite_master WHERE "
+                       "type = 'table' AND name = 'schema_migrations'",
+                       &tables, err);
+    if (status == EP_OK && tables > 0)
+        status = query_int(s,
+                           "SELECT COALESCE(MAX(version), 0) FROM "
+                           "schema_migrations",
+                           &version, err);
+    if (status == EP_OK)
         *version_out = (int)version;
-out:
-    sqlite3_finalize(stmt);
-    return ep_error_is_set(err) ? err->status
-                                : (version >= 0 ? EP_OK : EP_ERR_DB);
+    return status;
 }
 
 static enum ep_status apply_migration(struct sqlite_store *s,

@@ -334,10 +334,27 @@ static void test_integrity_check_reports_bad_rows(void **state)
     assert_int_equal(store_integrity_check(db->store, &err), EP_ERR_DB);
 }
 
+static void test_unreachable_postgres_is_an_io_error(void **state)
+{
+    struct store *store = NULL;
+    struct ep_error err;
+
+    (void)state;
+    ep_error_clear(&err);
+    assert_int_equal(store_open("postgresql://edgepromo:secret@127.0.0.1:1/"
+                                "nothing?connect_timeout=2",
+                                NULL, &store, &err),
+                     EP_ERR_IO);
+    assert_null(store);
+    assert_non_null(strstr(err.message, "cannot connect to PostgreSQL"));
+    assert_null(strstr(err.message, "secret"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_latest_is_at_least_two),
+        cmocka_unit_test(test_unreachable_postgres_is_an_io_error),
         cmocka_unit_test_setup_teardown(test_fresh_database,
                                         fixture_setup_empty,
                                         fixture_teardown),
