@@ -238,16 +238,13 @@ bool id_list_contains(const struct id_list *list, const char *id)
                    compare_strings) != NULL;
 }
 
-bool scope_has_line(const struct scope *scope, const unsigned char *hits,
-                    size_t index, const struct cart_line *line)
+bool scope_excludes(const struct scope *scope, const struct cart_line *line)
 {
-    if (scope->apply_to != APPLY_ALL && (hits == NULL || !hits[index]))
-        return false;
     if (scope->exclude_products.count > 0 &&
         id_list_contains(&scope->exclude_products, line->product_id))
-        return false;
-    return scope->exclude_categories.count == 0 ||
-           !id_list_contains(&scope->exclude_categories, line->category_id);
+        return true;
+    return scope->exclude_categories.count > 0 &&
+           id_list_contains(&scope->exclude_categories, line->category_id);
 }
 
 bool code_key_format(const char *code, char *out, size_t size)

@@ -92,20 +92,22 @@ static uint32_t add_candidate(struct evaluation *ev, uint32_t index,
     return ev->positions[index];
 }
 
-/* Marks line as named by a candidate's scope (or get_scope) lists. */
+/* Notes that a candidate's scope (or get_scope) lists name a line. */
 static enum ep_status mark_line(struct evaluation *ev, uint32_t position,
                                 size_t line, bool get)
 {
     struct candidate *cand = &ev->candidates[position - 1];
-    unsigned char **lines = get ? &cand->item.get_lines
-                                : &cand->item.scope_lines;
+    struct line_list *list = get ? &cand->item.get_hits
+                                 : &cand->item.scope_hits;
 
-    if (*lines == NULL) {
-        *lines = ep_arena_calloc(ev->ctx.arena, ev->ctx.cart->line_count, 1);
-        if (*lines == NULL)
+    if (list->lines == NULL) {
+        list->lines = ep_arena_alloc(ev->ctx.arena,
+                                     ev->ctx.cart->line_count *
+                                         sizeof(*list->lines));
+        if (list->lines == NULL)
             return EP_ERR_NOMEM;
     }
-    (*lines)[line] = 1;
+    list->lines[list->count++] = (uint32_t)line;
     return EP_OK;
 }
 
@@ -549,13 +551,15 @@ static enum ep_status evaluation_init(struct evaluation *ev,
                                   sizeof(*ev->unknown));
     t->ctx = &ev->ctx;
     t->line_count = n;
-    t->eligible = ep_arena_calloc(arena, n, sizeof(*t->eligible));
-    t->line_discount = ep_arena_calloc(arena, n, sizeof(*t->line_discount));
-    t->weights = ep_arena_calloc(arena, n, sizeof(*t->weights));
-    t->parts = ep_arena_calloc(arena, n, sizeof(*t->parts));
-    t->scratch = ep_arena_calloc(arena, n, sizeof(*t->scratch));
-    if (!ev->positions || !ev->unknown || !t->eligible ||
-        !t->line_discount || !t->weights || !t->parts || !t->scratch)
+    t->e = ep_arena_alloc(arena, n * sizeof(*t->e));
+    t->in_buy = ep_arena_alloc(arena, n);
+    t->in_get = ep_arena_alloc(arena, n);
+    t->discount = ep_arena_alloc(arena, n * sizeof(*t->discount));
+    t->weights = ep_arena_alloc(arena, n * sizeof(*t->weights));
+    t->shares = ep_arena_alloc(arena, n * sizeof(*t->shares));
+    t->merge = ep_arena_alloc(arena, 2 * n * sizeof(*t->merge));
+    if (!ev->positions || !ev->unknown || !t->e || !t->in_buy ||
+        !t->in_get || !t->discount || !t->weights || !t->shares || !t->merge)
         return EP_ERR_NOMEM;
     return EP_OK;
 }

@@ -155,13 +155,8 @@ enum ep_status promotion_compile(const struct promo_record *record,
 /* True when id is in list (binary search). NULL id is never in a list. */
 bool id_list_contains(const struct id_list *list, const char *id);
 
-/*
- * True when line number index is inside scope: apply_to "all", or named by
- * the scope's lists (hits[index] set from the snapshot's index, NULL for
- * none), and not excluded.
- */
-bool scope_has_line(const struct scope *scope, const unsigned char *hits,
-                    size_t index, const struct cart_line *line);
+/* True when an exclusion list of scope names the line. */
+bool scope_excludes(const struct scope *scope, const struct cart_line *line);
 
 /* Longest code key, NUL included (codes are at most 50 characters). */
 #define CODE_KEY_MAX 64
@@ -208,11 +203,17 @@ const char *check_detail(const struct eval_context *ctx,
 
 /* ---- pass.c / kinds.c: one option evaluated ---------------------------- */
 
+/* Lines named by a promotion's lists in one cart: ascending indices. */
+struct line_list {
+    uint32_t *lines; /* arena; capacity: the cart's line count */
+    size_t count;
+};
+
 /* A promotion as a pass sees it: with the cart lines its lists name. */
 struct pass_item {
     const struct promotion *p;
-    unsigned char *scope_lines; /* per line: named by scope lists; or NULL */
-    unsigned char *get_lines;   /* per line: named by get_scope; or NULL */
+    struct line_list scope_hits; /* lines its scope lists name */
+    struct line_list get_hits;   /* lines its get_scope lists name */
 };
 
 /* One line's state during a pass. */
@@ -248,20 +249,27 @@ struct pass {
     int64_t total;                   /* discount of the pass */
 };
 
-/* Scratch space one promotion's turn uses; reused between turns. */
+/*
+ * Scratch space one promotion's turn uses; reused between turns. Arrays
+ * indexed "per E entry" run parallel to e (the eligible lines), so a
+ * turn's work grows with the lines it touches, not with the cart.
+ */
 struct turn {
     const struct eval_context *ctx;
     struct pass *pass;
     const struct pass_item *item;
-    const struct promotion *p; /* item->p */
-    size_t order_index;        /* p's index in pass->order */
-    bool *eligible;            /* per line: in E */
-    int64_t *line_discount;    /* per line: computed discount */
-    int64_t *weights;          /* per line scratch */
-    int64_t *parts;            /* per line scratch */
-    struct ep_money_share *scratch; /* per line scratch for allocation */
-    size_t line_count;
-    struct unit *consume;      /* units to consume if it applies */
+    const struct promotion *p;      /* item->p */
+    size_t order_index;             /* p's index in pass->order */
+    size_t line_count;              /* lines in the cart */
+    uint32_t *e;                    /* E: eligible lines, ascending */
+    size_t e_count;                 /* entries in e */
+    unsigned char *in_buy;          /* per E entry: in scope (bxgy) */
+    unsigned char *in_get;          /* per E entry: in get_scope (bxgy) */
+    int64_t *discount;              /* per E entry: computed discount */
+    int64_t *weights;               /* per E entry scratch */
+    struct ep_money_share *shares;  /* per E entry allocation scratch */
+    uint32_t *merge;                /* scratch for merging line lists */
+    struct unit *consume;           /* units to consume if it applies */
     size_t consume_count;
 };
 
@@ -274,7 +282,7 @@ enum ep_status pass_run(struct turn *turn, struct pass *pass,
                         struct ep_error *err);
 
 /*
- * Computes promotion t->p's discount per line into t->line_discount, or the
+ * Computes promotion t->p's discount per line of E into t->discount, or the
  * at-turn reason it does not apply (with a detail). Units it would consume
  * are listed in t->consume; the pass consumes them only if it applies.
  */
@@ -285,6 +293,7 @@ enum ep_status kinds_compute(struct turn *t, struct pass_outcome *outcome,
 
 /* One unit of a cart line at a promotion's turn. */
 struct unit {
+    uint32_t entry;  /* its line's position in E */
     uint32_t line;   /* cart line */
     uint32_t place;  /* 0..quantity-1 */
     int64_t amount;  /* hundredths */
@@ -295,11 +304,11 @@ struct unit {
 int64_t unit_amount(int64_t left, int64_t quantity, int64_t place);
 
 /*
- * Lists the free (unconsumed) units of the lines where include[line] is
- * true, into arena memory. *count_out gets the number.
+ * Lists the free (unconsumed) units of the lines of E into arena memory.
+ * *count_out gets the number.
  */
-enum ep_status units_collect(const struct turn *t, const bool *include,
-                             struct unit **out, size_t *count_out);
+enum ep_status units_collect(const struct turn *t, struct unit **out,
+                             size_t *count_out);
 
 /* Sorts units cheapest first (ties: earlier line, later place). */
 void units_sort_cheapest(struct unit *units, size_t count);

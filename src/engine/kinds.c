@@ -3,10 +3,12 @@
  * 4.1 step 5), and the at-turn reasons it may fail with.
  *
  * E is the promotion's eligible lines with the amounts left by every
- * promotion before it. A turn runs: E empty -> no_eligible_items; too few
- * units -> min_quantity_not_met; too little money -> min_purchase_not_met;
- * then the type computes a discount per line of E; the cap
- * (max_discount_amount) applies; nothing taken -> zero_discount.
+ * promotion before it, kept as a list of line indices so that a turn costs
+ * what the promotion touches, not the whole cart. A turn runs: E empty ->
+ * no_eligible_items; too few units -> min_quantity_not_met; too little
+ * money -> min_purchase_not_met; then the type computes a discount per line
+ * of E; the cap (max_discount_amount) applies; nothing taken ->
+ * zero_discount.
  *
  * Two shapes of result: "per line" types (item-level percent, fixed per
  * unit, fixed_price, buy_x_get_y, bundle) compute each line's discount and
@@ -27,14 +29,22 @@
 
 /* ---- shared pieces ---------------------------------------------------- */
 
+static const struct cart_line *line_of(const struct turn *t, size_t k)
+{
+    return &t->ctx->cart->lines[t->e[k]];
+}
+
+static int64_t left_of(const struct turn *t, size_t k)
+{
+    return t->pass->lines[t->e[k]].left;
+}
+
 static int64_t sum_eligible(const struct turn *t)
 {
     int64_t sum = 0;
 
-    for (size_t i = 0; i < t->line_count; i++) {
-        if (t->eligible[i])
-            sum += t->pass->lines[i].left;
-    }
+    for (size_t k = 0; k < t->e_count; k++)
+        sum += left_of(t, k);
     return sum;
 }
 
@@ -42,10 +52,8 @@ static int64_t units_eligible(const struct turn *t)
 {
     int64_t units = 0;
 
-    for (size_t i = 0; i < t->line_count; i++) {
-        if (t->eligible[i])
-            units += t->ctx->cart->lines[i].quantity;
-    }
+    for (size_t k = 0; k < t->e_count; k++)
+        units += line_of(t, k)->quantity;
     return units;
 }
 
@@ -53,39 +61,28 @@ static int64_t sum_discounts(const struct turn *t)
 {
     int64_t sum = 0;
 
-    for (size_t i = 0; i < t->line_count; i++)
-        sum += t->line_discount[i];
+    for (size_t k = 0; k < t->e_count; k++)
+        sum += t->discount[k];
     return sum;
 }
 
-/* Allocates total over the lines of E with weights (0 outside E). */
-static void allocate_over(struct turn *t, int64_t total,
-                          const int64_t *weights)
+/* Allocates total over E in proportion to t->weights. */
+static void allocate_over(struct turn *t, int64_t total)
 {
-    ep_money_allocate(total, weights, t->line_count, t->line_discount,
-                      t->scratch);
-    for (size_t i = 0; i < t->line_count; i++) {
-        if (!t->eligible[i])
-            t->line_discount[i] = 0;
-    }
+    ep_money_allocate(total, t->weights, t->e_count, t->discount, t->shares);
 }
 
-/* Allocates total over E in proportion to the amounts left. */
-static void allocate_by_left(struct turn *t, int64_t total)
-{
-    for (size_t i = 0; i < t->line_count; i++)
-        t->weights[i] = t->eligible[i] ? t->pass->lines[i].left : 0;
-    allocate_over(t, total, t->weights);
-}
-
-/* A transaction-type discount: cap it, then spread it over E. */
+/* A transaction-type discount: cap it, then spread it over E by amounts
+ * left. */
 static void spread_transaction(struct turn *t, int64_t total)
 {
     const struct rules *ru = &t->p->rules;
 
     if (ru->has_cap && total > ru->cap)
         total = ru->cap;
-    allocate_by_left(t, total);
+    for (size_t k = 0; k < t->e_count; k++)
+        t->weights[k] = left_of(t, k);
+    allocate_over(t, total);
 }
 
 /* Caps a per-line discount: the cap is spread like the discounts were. */
@@ -95,9 +92,8 @@ static void cap_per_line(struct turn *t)
 
     if (!ru->has_cap || sum_discounts(t) <= ru->cap)
         return;
-    memcpy(t->weights, t->line_discount,
-           t->line_count * sizeof(*t->weights));
-    allocate_over(t, ru->cap, t->weights);
+    memcpy(t->weights, t->discount, t->e_count * sizeof(*t->weights));
+    allocate_over(t, ru->cap);
 }
 
 static void fail(struct pass_outcome *o, enum engine_reason reason,
@@ -132,12 +128,8 @@ static void compute_percent(struct turn *t, int64_t eligible_sum)
         spread_transaction(t, ep_money_percent_of(eligible_sum, percent));
         return;
     }
-    for (size_t i = 0; i < t->line_count; i++) {
-        t->line_discount[i] =
-            t->eligible[i]
-                ? ep_money_percent_of(t->pass->lines[i].left, percent)
-                : 0;
-    }
+    for (size_t k = 0; k < t->e_count; k++)
+        t->discount[k] = ep_money_percent_of(left_of(t, k), percent);
     cap_per_line(t);
 }
 
@@ -150,13 +142,10 @@ static void compute_fixed(struct turn *t, int64_t eligible_sum)
                                                         : eligible_sum);
         return;
     }
-    for (size_t i = 0; i < t->line_count; i++) {
-        int64_t left = t->pass->lines[i].left;
-        int64_t q = t->ctx->cart->lines[i].quantity;
-        t->line_discount[i] = 0;
-        if (t->eligible[i])
-            t->line_discount[i] = ru->amount > left / q ? left
-                                                        : ru->amount * q;
+    for (size_t k = 0; k < t->e_count; k++) {
+        int64_t left = left_of(t, k);
+        int64_t q = line_of(t, k)->quantity;
+        t->discount[k] = ru->amount > left / q ? left : ru->amount * q;
     }
     cap_per_line(t);
 }
@@ -165,12 +154,10 @@ static void compute_fixed_price(struct turn *t)
 {
     int64_t price = t->p->rules.amount;
 
-    for (size_t i = 0; i < t->line_count; i++) {
-        int64_t left = t->pass->lines[i].left;
-        int64_t q = t->ctx->cart->lines[i].quantity;
-        t->line_discount[i] = 0;
-        if (t->eligible[i] && price <= left / q)
-            t->line_discount[i] = left - price * q;
+    for (size_t k = 0; k < t->e_count; k++) {
+        int64_t left = left_of(t, k);
+        int64_t q = line_of(t, k)->quantity;
+        t->discount[k] = price <= left / q ? left - price * q : 0;
     }
     cap_per_line(t);
 }
@@ -199,12 +186,6 @@ static void compute_tiered(struct turn *t, struct pass_outcome *o,
 }
 
 /* ---- buy_x_get_y ------------------------------------------------------ */
-
-/* Which lines are in the buy scope and in the get scope. */
-struct bxgy_lines {
-    bool *buy; /* per line: in scope */
-    bool *get; /* per line: in get_scope (or scope without one) */
-};
 
 /* The largest n with nX buy, nY get, n(X+Y) units in all. */
 static int64_t bxgy_count(const struct rules *ru, int64_t buy_units,
@@ -240,10 +221,12 @@ static void fail_bxgy_units(struct turn *t, struct pass_outcome *o,
                        (long long)missing));
 }
 
-/* Picks the n*Y get units, cheapest first, keeping enough shared units
- * free for buying (SPEC.md 4.2 item 10). Marks them taken. */
-static size_t bxgy_pick_get(struct unit *units, size_t count,
-                            const struct bxgy_lines *in, int64_t wanted,
+/*
+ * Picks the n*Y get units, cheapest first, keeping enough units that are
+ * in both scopes free for buying (SPEC.md 4.2 item 10). Marks them taken.
+ */
+static size_t bxgy_pick_get(const struct turn *t, struct unit *units,
+                            size_t count, int64_t wanted,
                             int64_t shared_allowed, struct unit *out)
 {
     size_t picked = 0;
@@ -251,10 +234,9 @@ static size_t bxgy_pick_get(struct unit *units, size_t count,
 
     units_sort_cheapest(units, count);
     for (size_t k = 0; k < count && (int64_t)picked < wanted; k++) {
-        bool shared = in->buy[units[k].line] && in->get[units[k].line];
-        if (!in->get[units[k].line])
-            continue;
-        if (shared && shared_taken >= shared_allowed)
+        uint32_t e = units[k].entry;
+        bool shared = t->in_buy[e] && t->in_get[e];
+        if (!t->in_get[e] || (shared && shared_taken >= shared_allowed))
             continue;
         shared_taken += shared;
         units[k].taken = true;
@@ -264,30 +246,30 @@ static size_t bxgy_pick_get(struct unit *units, size_t count,
 }
 
 /* Picks the n*X dearest remaining buy units. */
-static size_t bxgy_pick_buy(struct unit *units, size_t count,
-                            const struct bxgy_lines *in, int64_t wanted,
-                            struct unit *out)
+static size_t bxgy_pick_buy(const struct turn *t, struct unit *units,
+                            size_t count, int64_t wanted, struct unit *out)
 {
     size_t picked = 0;
 
     units_sort_dearest(units, count);
     for (size_t k = 0; k < count && (int64_t)picked < wanted; k++) {
-        if (!units[k].taken && in->buy[units[k].line])
+        if (!units[k].taken && t->in_buy[units[k].entry])
             out[picked++] = units[k];
     }
     return picked;
 }
 
 /* Counts free units: in buy lines, in get lines, in both. */
-static void bxgy_tally(const struct unit *units, size_t count,
-                       const struct bxgy_lines *in, int64_t *buy,
-                       int64_t *get, int64_t *shared)
+static void bxgy_tally(const struct turn *t, const struct unit *units,
+                       size_t count, int64_t *buy, int64_t *get,
+                       int64_t *shared)
 {
     *buy = *get = *shared = 0;
     for (size_t k = 0; k < count; k++) {
-        *buy += in->buy[units[k].line];
-        *get += in->get[units[k].line];
-        *shared += in->buy[units[k].line] && in->get[units[k].line];
+        uint32_t e = units[k].entry;
+        *buy += t->in_buy[e];
+        *get += t->in_get[e];
+        *shared += t->in_buy[e] && t->in_get[e];
     }
 }
 
@@ -295,68 +277,45 @@ static void bxgy_tally(const struct unit *units, size_t count,
 static void bxgy_discount(struct turn *t, const struct unit *get,
                           size_t count)
 {
-    for (size_t i = 0; i < t->line_count; i++)
-        t->weights[i] = 0;
+    memset(t->weights, 0, t->e_count * sizeof(*t->weights));
     for (size_t k = 0; k < count; k++)
-        t->weights[get[k].line] += get[k].amount;
-    for (size_t i = 0; i < t->line_count; i++)
-        t->line_discount[i] =
-            ep_money_percent_of(t->weights[i], t->p->rules.percent);
+        t->weights[get[k].entry] += get[k].amount;
+    for (size_t k = 0; k < t->e_count; k++)
+        t->discount[k] = ep_money_percent_of(t->weights[k],
+                                             t->p->rules.percent);
     cap_per_line(t);
 }
 
-static enum ep_status compute_bxgy(struct turn *t, struct pass_outcome *o,
-                                   const struct bxgy_lines *in)
+static enum ep_status compute_bxgy(struct turn *t, struct pass_outcome *o)
 {
     const struct rules *ru = &t->p->rules;
     struct unit *units = NULL;
     size_t count = 0;
-    int64_t buy, get, shared, n;
+    int64_t buy, get, shared, n, need_shared;
+    size_t got;
 
-    if (units_collect(t, t->eligible, &units, &count) != EP_OK)
+    if (units_collect(t, &units, &count) != EP_OK)
         return EP_ERR_NOMEM;
-    bxgy_tally(units, count, in, &buy, &get, &shared);
+    bxgy_tally(t, units, count, &buy, &get, &shared);
     n = bxgy_count(ru, buy, get, (int64_t)count);
     if (n == 0) {
         fail_bxgy_units(t, o, buy, get, (int64_t)count);
         return EP_OK;
     }
-    t->consume = ep_arena_alloc(t->ctx->arena,
-                                (size_t)(n * (ru->buy_quantity +
-                                              ru->get_quantity)) *
-                                    sizeof(*t->consume));
+    t->consume = ep_arena_alloc(
+        t->ctx->arena,
+        (size_t)(n * (ru->buy_quantity + ru->get_quantity)) *
+            sizeof(*t->consume));
     if (t->consume == NULL)
         return EP_ERR_NOMEM;
-    {
-        int64_t need_shared = n * ru->buy_quantity - (buy - shared);
-        int64_t allowed = shared - (need_shared > 0 ? need_shared : 0);
-        size_t got = bxgy_pick_get(units, count, in, n * ru->get_quantity,
-                                   allowed, t->consume);
-        bxgy_discount(t, t->consume, got);
-        t->consume_count = got + bxgy_pick_buy(units, count, in,
-                                               n * ru->buy_quantity,
-                                               t->consume + got);
-    }
-    return EP_OK;
-}
-
-/* Marks which lines buy and which get; E becomes scope ∪ get_scope. */
-static enum ep_status bxgy_mark(struct turn *t, struct bxgy_lines *in)
-{
-    const struct rules *ru = &t->p->rules;
-
-    in->buy = ep_arena_calloc(t->ctx->arena, t->line_count + 1, sizeof(bool));
-    in->get = ep_arena_calloc(t->ctx->arena, t->line_count + 1, sizeof(bool));
-    if (in->buy == NULL || in->get == NULL)
-        return EP_ERR_NOMEM;
-    for (size_t i = 0; i < t->line_count; i++) {
-        in->buy[i] = t->eligible[i];
-        in->get[i] = ru->has_get_scope
-                         ? scope_has_line(&ru->get_scope, t->item->get_lines,
-                                          i, &t->ctx->cart->lines[i])
-                         : t->eligible[i];
-        t->eligible[i] = in->buy[i] || in->get[i];
-    }
+    need_shared = n * ru->buy_quantity - (buy - shared);
+    got = bxgy_pick_get(t, units, count, n * ru->get_quantity,
+                        shared - (need_shared > 0 ? need_shared : 0),
+                        t->consume);
+    bxgy_discount(t, t->consume, got);
+    t->consume_count = got + bxgy_pick_buy(t, units, count,
+                                           n * ru->buy_quantity,
+                                           t->consume + got);
     return EP_OK;
 }
 
@@ -371,26 +330,30 @@ static bool slot_fits(const struct bundle_slot *slot,
 
 /* State of the sets being formed. */
 struct bundle_work {
-    struct unit *units;   /* free units of E, dearest first */
+    struct unit *units;     /* free units of E, dearest first */
     size_t count;
-    bool *used;           /* per unit: in a set already */
-    bool *in_set;         /* per unit: in the set being formed */
-    size_t *order;        /* slot order for the current set */
-    struct unit *members; /* units of all formed sets, set by set */
+    unsigned char *fits;    /* per E entry and slot: the line fits */
+    bool *used;             /* per unit: in a set already */
+    bool *in_set;           /* per unit: in the set being formed */
+    size_t *order;          /* slot order for the current set */
+    struct unit *members;   /* units of all formed sets, set by set */
     size_t member_count;
-    int64_t sets;         /* complete sets formed */
+    int64_t sets;           /* complete sets formed */
 };
 
+static bool unit_fits(const struct turn *t, const struct bundle_work *w,
+                      size_t unit, size_t slot)
+{
+    return w->fits[w->units[unit].entry * t->p->rules.slot_count + slot];
+}
+
 static int64_t free_fitting(const struct turn *t, const struct bundle_work *w,
-                            const struct bundle_slot *slot)
+                            size_t slot)
 {
     int64_t n = 0;
 
-    for (size_t k = 0; k < w->count; k++) {
-        if (!w->used[k] &&
-            slot_fits(slot, &t->ctx->cart->lines[w->units[k].line]))
-            n++;
-    }
+    for (size_t k = 0; k < w->count; k++)
+        n += !w->used[k] && unit_fits(t, w, k, slot);
     return n;
 }
 
@@ -401,12 +364,12 @@ static void order_slots(const struct turn *t, struct bundle_work *w,
     const struct rules *ru = &t->p->rules;
 
     for (size_t s = 0; s < ru->slot_count; s++) {
-        spare[s] = free_fitting(t, w, &ru->slots[s]) - ru->slots[s].quantity;
+        spare[s] = free_fitting(t, w, s) - ru->slots[s].quantity;
         w->order[s] = s;
     }
     for (size_t a = 1; a < ru->slot_count; a++) {
-        for (size_t b = a; b > 0 && spare[w->order[b]] < spare[w->order[b - 1]];
-             b--) {
+        for (size_t b = a;
+             b > 0 && spare[w->order[b]] < spare[w->order[b - 1]]; b--) {
             size_t tmp = w->order[b];
             w->order[b] = w->order[b - 1];
             w->order[b - 1] = tmp;
@@ -416,13 +379,12 @@ static void order_slots(const struct turn *t, struct bundle_work *w,
 
 /* Fills one slot with its dearest free fitting units; returns missing. */
 static int64_t fill_slot(const struct turn *t, struct bundle_work *w,
-                         const struct bundle_slot *slot, int64_t *set_sum)
+                         size_t slot, int64_t *set_sum)
 {
-    int64_t need = slot->quantity;
+    int64_t need = t->p->rules.slots[slot].quantity;
 
     for (size_t k = 0; k < w->count && need > 0; k++) {
-        if (w->used[k] || w->in_set[k] ||
-            !slot_fits(slot, &t->ctx->cart->lines[w->units[k].line]))
+        if (w->used[k] || w->in_set[k] || !unit_fits(t, w, k, slot))
             continue;
         w->in_set[k] = true;
         *set_sum += w->units[k].amount;
@@ -444,10 +406,9 @@ static int64_t form_set(const struct turn *t, struct bundle_work *w,
     memset(w->in_set, 0, w->count * sizeof(*w->in_set));
     order_slots(t, w, spare);
     for (size_t s = 0; s < ru->slot_count; s++) {
-        size_t slot = w->order[s];
-        int64_t left = fill_slot(t, w, &ru->slots[slot], &set_sum);
+        int64_t left = fill_slot(t, w, w->order[s], &set_sum);
         if (left > 0) {
-            *short_slot = slot;
+            *short_slot = w->order[s];
             *missing = left;
             return -1;
         }
@@ -459,7 +420,7 @@ static int64_t form_set(const struct turn *t, struct bundle_work *w,
 struct set_scratch {
     int64_t *weights;
     int64_t *parts;
-    struct ep_money_share *order;
+    struct ep_money_share *shares;
 };
 
 /* Allocates the set's discount over its units, by unit amount. */
@@ -469,9 +430,14 @@ static void discount_set(struct turn *t, const struct set_scratch *x,
 {
     for (size_t k = 0; k < count; k++)
         x->weights[k] = members[k].amount;
-    ep_money_allocate(discount, x->weights, count, x->parts, x->order);
+    ep_money_allocate(discount, x->weights, count, x->parts, x->shares);
     for (size_t k = 0; k < count; k++)
-        t->line_discount[members[k].line] += x->parts[k];
+        t->discount[members[k].entry] += x->parts[k];
+}
+
+static bool unit_before(const struct unit *a, const struct unit *b)
+{
+    return a->line < b->line || (a->line == b->line && a->place < b->place);
 }
 
 /* Moves the units of the formed set into members, in line/place order. */
@@ -486,10 +452,8 @@ static void keep_set(struct bundle_work *w)
         w->members[w->member_count++] = w->units[k];
     }
     for (size_t a = first + 1; a < w->member_count; a++) {
-        for (size_t b = a; b > first &&
-                           (w->members[b].line < w->members[b - 1].line ||
-                            (w->members[b].line == w->members[b - 1].line &&
-                             w->members[b].place < w->members[b - 1].place));
+        for (size_t b = a;
+             b > first && unit_before(&w->members[b], &w->members[b - 1]);
              b--) {
             struct unit tmp = w->members[b];
             w->members[b] = w->members[b - 1];
@@ -498,13 +462,36 @@ static void keep_set(struct bundle_work *w)
     }
 }
 
+/* Which lines of E fit which slots; false when none fits any. */
+static bool bundle_fits(struct turn *t, unsigned char *fits)
+{
+    const struct rules *ru = &t->p->rules;
+    bool any = false;
+
+    for (size_t k = 0; k < t->e_count; k++) {
+        for (size_t s = 0; s < ru->slot_count; s++) {
+            fits[k * ru->slot_count + s] = slot_fits(&ru->slots[s],
+                                                     line_of(t, k));
+            any |= fits[k * ru->slot_count + s] != 0;
+        }
+    }
+    return any;
+}
+
 static enum ep_status bundle_work_init(struct turn *t, struct bundle_work *w)
 {
     struct ep_arena *arena = t->ctx->arena;
     size_t slots = t->p->rules.slot_count;
 
     memset(w, 0, sizeof(*w));
-    if (units_collect(t, t->eligible, &w->units, &w->count) != EP_OK)
+    w->fits = ep_arena_alloc(arena, t->e_count * slots + 1);
+    if (w->fits == NULL)
+        return EP_ERR_NOMEM;
+    if (!bundle_fits(t, w->fits)) {
+        t->e_count = 0; /* no line of E fits any slot */
+        return EP_OK;
+    }
+    if (units_collect(t, &w->units, &w->count) != EP_OK)
         return EP_ERR_NOMEM;
     units_sort_dearest(w->units, w->count);
     w->used = ep_arena_calloc(arena, w->count + 1, sizeof(*w->used));
@@ -540,9 +527,7 @@ static enum ep_status bundle_form_sets(struct turn *t, struct pass_outcome *o,
                                short_slot + 1, (long long)missing));
         if (sum >= 0 && sum <= ru->amount && w->sets == 0)
             fail(o, REASON_ZERO_DISCOUNT,
-                 detail_format(t->ctx->arena,
-                               "the items cost no more than the bundle "
-                               "price"));
+                 "the items cost no more than the bundle price");
         if (sum < 0 || sum <= ru->amount)
             break;
         sums[w->sets++] = sum;
@@ -552,70 +537,97 @@ static enum ep_status bundle_form_sets(struct turn *t, struct pass_outcome *o,
     return EP_OK;
 }
 
-static bool any_line_fits_a_slot(const struct turn *t)
+static enum ep_status compute_bundle(struct turn *t, struct pass_outcome *o,
+                                     struct bundle_work *w)
 {
-    const struct rules *ru = &t->p->rules;
-
-    for (size_t i = 0; i < t->line_count; i++) {
-        for (size_t s = 0; t->eligible[i] && s < ru->slot_count; s++) {
-            if (slot_fits(&ru->slots[s], &t->ctx->cart->lines[i]))
-                return true;
-        }
-    }
-    return false;
-}
-
-static enum ep_status compute_bundle(struct turn *t, struct pass_outcome *o)
-{
-    struct bundle_work w;
     struct set_scratch x;
     int64_t *sums = NULL;
-    size_t per_set = 0;
+    size_t per_set;
 
-    if (bundle_work_init(t, &w) != EP_OK ||
-        bundle_form_sets(t, o, &w, &sums) != EP_OK)
+    if (bundle_form_sets(t, o, w, &sums) != EP_OK)
         return EP_ERR_NOMEM;
     if (o->reason != REASON_APPLIED)
         return EP_OK;
-    per_set = w.member_count / (size_t)w.sets;
+    per_set = w->member_count / (size_t)w->sets;
     x.weights = ep_arena_calloc(t->ctx->arena, per_set, sizeof(*x.weights));
     x.parts = ep_arena_calloc(t->ctx->arena, per_set, sizeof(*x.parts));
-    x.order = ep_arena_calloc(t->ctx->arena, per_set, sizeof(*x.order));
-    if (x.weights == NULL || x.parts == NULL || x.order == NULL)
+    x.shares = ep_arena_calloc(t->ctx->arena, per_set, sizeof(*x.shares));
+    if (x.weights == NULL || x.parts == NULL || x.shares == NULL)
         return EP_ERR_NOMEM;
-    for (int64_t s = 0; s < w.sets; s++)
-        discount_set(t, &x, w.members + (size_t)s * per_set, per_set,
+    memset(t->discount, 0, t->e_count * sizeof(*t->discount));
+    for (int64_t s = 0; s < w->sets; s++)
+        discount_set(t, &x, w->members + (size_t)s * per_set, per_set,
                      sums[s] - t->p->rules.amount);
-    t->consume = w.members;
-    t->consume_count = w.member_count;
+    t->consume = w->members;
+    t->consume_count = w->member_count;
     cap_per_line(t);
     return EP_OK;
 }
 
-/* ---- a turn ----------------------------------------------------------- */
+/* ---- E ---------------------------------------------------------------- */
 
-static void mark_eligible(struct turn *t)
+/*
+ * Lists into out the lines of a scope: every line for "all", else the lines
+ * its lists named (hits); exclusions removed. Returns the count.
+ */
+static size_t scope_lines(const struct turn *t, const struct scope *scope,
+                          const struct line_list *hits, uint32_t *out)
 {
-    for (size_t i = 0; i < t->line_count; i++)
-        t->eligible[i] = scope_has_line(&t->p->scope, t->item->scope_lines,
-                                        i, &t->ctx->cart->lines[i]);
-}
+    const struct cart *cart = t->ctx->cart;
+    size_t n = 0;
 
-static bool any_eligible(const struct turn *t)
-{
-    for (size_t i = 0; i < t->line_count; i++) {
-        if (t->eligible[i])
-            return true;
+    if (scope->apply_to == APPLY_ALL) {
+        for (size_t i = 0; i < t->line_count; i++) {
+            if (!scope_excludes(scope, &cart->lines[i]))
+                out[n++] = (uint32_t)i;
+        }
+        return n;
     }
-    return false;
+    for (size_t k = 0; k < hits->count; k++) {
+        if (!scope_excludes(scope, &cart->lines[hits->lines[k]]))
+            out[n++] = hits->lines[k];
+    }
+    return n;
 }
+
+/* E = scope ∪ get_scope for buy_x_get_y, with which side each line is on.
+ * Without a get_scope, every line of E buys and gets. */
+static void mark_bxgy(struct turn *t)
+{
+    const struct rules *ru = &t->p->rules;
+    size_t buys = t->e_count;
+    size_t gets;
+    size_t a = 0;
+    size_t b = 0;
+
+    if (!ru->has_get_scope) {
+        memset(t->in_buy, 1, t->e_count);
+        memset(t->in_get, 1, t->e_count);
+        return;
+    }
+    memcpy(t->merge, t->e, buys * sizeof(*t->e));
+    gets = scope_lines(t, &ru->get_scope, &t->item->get_hits,
+                       t->merge + t->line_count);
+    t->e_count = 0;
+    while (a < buys || b < gets) {
+        uint32_t x = a < buys ? t->merge[a] : UINT32_MAX;
+        uint32_t y = b < gets ? t->merge[t->line_count + b] : UINT32_MAX;
+        t->in_buy[t->e_count] = x <= y;
+        t->in_get[t->e_count] = y <= x;
+        t->e[t->e_count++] = x <= y ? x : y;
+        a += x <= y;
+        b += y <= x;
+    }
+}
+
+/* ---- a turn ----------------------------------------------------------- */
 
 /* The generic minimums every rule may carry. */
 static bool minimums_met(struct turn *t, struct pass_outcome *o,
                          int64_t eligible_sum)
 {
     const struct rules *ru = &t->p->rules;
-    int64_t units = units_eligible(t);
+    int64_t units = ru->min_quantity > 0 ? units_eligible(t) : 0;
 
     if (ru->min_quantity > units) {
         fail(o, REASON_MIN_QUANTITY_NOT_MET,
@@ -634,7 +646,7 @@ static bool minimums_met(struct turn *t, struct pass_outcome *o,
 
 static enum ep_status compute_kind(struct turn *t, struct pass_outcome *o,
                                    int64_t eligible_sum,
-                                   const struct bxgy_lines *in)
+                                   struct bundle_work *w)
 {
     switch (t->p->rules.kind) {
     case KIND_PERCENT:
@@ -650,9 +662,9 @@ static enum ep_status compute_kind(struct turn *t, struct pass_outcome *o,
         compute_tiered(t, o, eligible_sum);
         break;
     case KIND_BUY_X_GET_Y:
-        return compute_bxgy(t, o, in);
+        return compute_bxgy(t, o);
     case KIND_BUNDLE:
-        return compute_bundle(t, o);
+        return compute_bundle(t, o, w);
     case KIND_UNSUPPORTED:
         fail(o, REASON_UNSUPPORTED_TYPE, NULL);
         break;
@@ -660,48 +672,39 @@ static enum ep_status compute_kind(struct turn *t, struct pass_outcome *o,
     return EP_OK;
 }
 
-/* Marks E; buy_x_get_y also marks its buy and get lines. */
-static enum ep_status mark_lines(struct turn *t, struct bxgy_lines *in)
-{
-    mark_eligible(t);
-    if (t->p->rules.kind == KIND_BUY_X_GET_Y)
-        return bxgy_mark(t, in);
-    if (t->p->rules.kind == KIND_BUNDLE && !any_line_fits_a_slot(t))
-        memset(t->eligible, 0, t->line_count * sizeof(*t->eligible));
-    return EP_OK;
-}
-
 enum ep_status kinds_compute(struct turn *t, struct pass_outcome *o,
                              struct ep_error *err)
 {
-    struct bxgy_lines in = { NULL, NULL };
+    struct bundle_work w;
     int64_t eligible_sum;
-    enum ep_status status;
+    enum ep_status status = EP_OK;
 
     memset(o, 0, sizeof(*o));
-    memset(t->line_discount, 0, t->line_count * sizeof(*t->line_discount));
     t->consume = NULL;
     t->consume_count = 0;
-    status = mark_lines(t, &in);
+    t->e_count = scope_lines(t, &t->p->scope, &t->item->scope_hits, t->e);
+    if (t->p->rules.kind == KIND_BUY_X_GET_Y)
+        mark_bxgy(t);
+    if (t->p->rules.kind == KIND_BUNDLE)
+        status = bundle_work_init(t, &w);
     if (status != EP_OK)
         return ep_error_set(err, status, NULL, "out of memory");
-    if (!any_eligible(t)) {
-        fail(o, REASON_NO_ELIGIBLE_ITEMS,
-             detail_format(t->ctx->arena, "no item in the cart is eligible"));
+    if (t->e_count == 0) {
+        fail(o, REASON_NO_ELIGIBLE_ITEMS, "no item in the cart is eligible");
         return EP_OK;
     }
+    memset(t->discount, 0, t->e_count * sizeof(*t->discount));
     eligible_sum = sum_eligible(t);
     o->base_amount = eligible_sum;
     if (!minimums_met(t, o, eligible_sum))
         return EP_OK;
-    status = compute_kind(t, o, eligible_sum, &in);
+    status = compute_kind(t, o, eligible_sum, &w);
     if (status != EP_OK)
         return ep_error_set(err, status, NULL, "out of memory");
     if (o->reason != REASON_APPLIED)
         return EP_OK;
     o->amount = sum_discounts(t);
     if (o->amount == 0)
-        fail(o, REASON_ZERO_DISCOUNT,
-             detail_format(t->ctx->arena, "it would take nothing off"));
+        fail(o, REASON_ZERO_DISCOUNT, "it would take nothing off");
     return EP_OK;
 }

@@ -37,12 +37,12 @@ static enum ep_status apply_turn(struct turn *t, struct pass *pass,
 {
     enum ep_status status = EP_OK;
 
-    for (size_t i = 0; status == EP_OK && i < t->line_count; i++) {
-        int64_t d = t->line_discount[i];
+    for (size_t k = 0; status == EP_OK && k < t->e_count; k++) {
+        int64_t d = t->discount[k];
         if (d == 0)
             continue;
-        pass->lines[i].left -= d;
-        status = log_discount(t, pass, i, d);
+        pass->lines[t->e[k]].left -= d;
+        status = log_discount(t, pass, t->e[k], d);
     }
     for (size_t k = 0; status == EP_OK && k < t->consume_count; k++)
         status = unit_consume(t, &t->consume[k]);

@@ -26,30 +26,27 @@ static bool unit_is_free(const struct line_state *line, int64_t place)
     return line->used == NULL || !line->used[place];
 }
 
-enum ep_status units_collect(const struct turn *t, const bool *include,
-                             struct unit **out, size_t *count_out)
+enum ep_status units_collect(const struct turn *t, struct unit **out,
+                             size_t *count_out)
 {
     const struct cart *cart = t->ctx->cart;
     size_t count = 0;
     struct unit *units;
 
-    for (size_t i = 0; i < t->line_count; i++) {
-        if (include[i])
-            count += (size_t)cart->lines[i].quantity;
-    }
+    for (size_t k = 0; k < t->e_count; k++)
+        count += (size_t)cart->lines[t->e[k]].quantity;
     units = ep_arena_alloc(t->ctx->arena, (count + 1) * sizeof(*units));
     if (units == NULL)
         return EP_ERR_NOMEM;
     count = 0;
-    for (size_t i = 0; i < t->line_count; i++) {
-        const struct line_state *line = &t->pass->lines[i];
-        int64_t q = cart->lines[i].quantity;
-        if (!include[i])
-            continue;
+    for (size_t k = 0; k < t->e_count; k++) {
+        const struct line_state *line = &t->pass->lines[t->e[k]];
+        int64_t q = cart->lines[t->e[k]].quantity;
         for (int64_t place = 0; place < q; place++) {
             if (!unit_is_free(line, place))
                 continue;
-            units[count].line = (uint32_t)i;
+            units[count].entry = (uint32_t)k;
+            units[count].line = t->e[k];
             units[count].place = (uint32_t)place;
             units[count].amount = unit_amount(line->left, q, place);
             units[count].taken = false;
