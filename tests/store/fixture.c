@@ -22,6 +22,9 @@ static struct {
 } pg;
 
 static enum test_engine current_engine;
+/* Set when a group setup finished: cmocka counts no failure for a group
+   whose setup failed, so fixture_run does. */
+static bool group_started;
 
 bool fixture_is_postgres(const struct test_db *db)
 {
@@ -104,6 +107,7 @@ static int pg_run_start(void **state)
     url_with(pg.admin_url, pg.db_name, NULL, pg.db_url, sizeof(pg.db_url));
     pg.conn = pg_connect(pg.db_url);
     current_engine = TEST_POSTGRES;
+    group_started = pg.conn != NULL;
     return pg.conn != NULL ? 0 : -1;
 }
 
@@ -129,6 +133,7 @@ static int sqlite_run_start(void **state)
 {
     (void)state;
     current_engine = TEST_SQLITE;
+    group_started = true;
     return 0;
 }
 
@@ -140,8 +145,10 @@ int fixture_run(const char *name, const struct CMUnitTest *tests,
 
     srandom((unsigned)getpid() ^ (unsigned)time(NULL));
     snprintf(group, sizeof(group), "%s [sqlite]", name);
+    group_started = false;
     failures = _cmocka_run_group_tests(group, tests, count, sqlite_run_start,
                                        NULL);
+    failures += group_started ? 0 : 1;
     pg.admin_url = getenv("EDGEPROMO_TEST_PG_URL");
     if (pg.admin_url == NULL || pg.admin_url[0] == '\0') {
         fprintf(stderr, "%s: EDGEPROMO_TEST_PG_URL is not set: "
@@ -150,8 +157,10 @@ int fixture_run(const char *name, const struct CMUnitTest *tests,
         return failures;
     }
     snprintf(group, sizeof(group), "%s [postgresql]", name);
+    group_started = false;
     failures += _cmocka_run_group_tests(group, tests, count, pg_run_start,
                                         pg_run_end);
+    failures += group_started ? 0 : 1;
     return failures;
 }
 
