@@ -3,9 +3,10 @@
  *
  * Details are short, in plain English, with amounts in the store's display
  * form ("Rp 17.500") and dates and times as the promotion states them. The
- * at-turn details (minimum purchase and quantity) are written where those
- * checks run, in kinds.c; this file has the ones for the checks before
- * evaluation, and the formatting helper.
+ * details of the checks before evaluation depend on the promotion only, so
+ * they are made once per snapshot (promotion_details_build); the at-turn
+ * details (minimum purchase and quantity) depend on the cart and are made
+ * where those checks run, in kinds.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,18 +87,11 @@ static const char *list_detail(struct ep_arena *arena, const char *fmt,
     return detail_format(arena, fmt, joined);
 }
 
-static const char *payment_detail(const struct eval_context *ctx,
-                                  const struct promotion *p,
-                                  enum engine_reason reason)
+static const char *payment_detail(struct ep_arena *arena,
+                                  const struct promotion *p)
 {
-    char joined[160];
-
-    join_list(&p->targeting.payment_methods.list, " or ", joined,
-              sizeof(joined));
-    if (reason == REASON_PAYMENT_REQUIRED)
-        return detail_format(ctx->arena, "pay with %s to get it", joined);
-    return detail_format(ctx->arena, "pay with %s to get it, not %s", joined,
-                         ctx->cart->payment_method);
+    return list_detail(arena, "pay with %s to get it",
+                       &p->targeting.payment_methods.list);
 }
 
 static const char *limit_detail(struct ep_arena *arena,
@@ -124,10 +118,11 @@ static const char *limit_detail(struct ep_arena *arena,
     }
 }
 
-const char *check_detail(const struct eval_context *ctx,
-                         const struct promotion *p, enum engine_reason reason)
+/* The detail of one check before evaluation, or NULL if p cannot fail
+ * it in a way worth a sentence of its own. */
+static const char *detail_of(struct ep_arena *a, const struct promotion *p,
+                             enum engine_reason reason)
 {
-    struct ep_arena *a = ctx->arena;
     const struct promo_record *r = p->record;
 
     switch (reason) {
@@ -135,37 +130,58 @@ const char *check_detail(const struct eval_context *ctx,
         return detail_format(a, "type %s is not supported by this edge yet",
                              r->promo_type);
     case REASON_INACTIVE:
-        return detail_format(a, "the promotion is not active");
+        return "the promotion is not active";
     case REASON_NOT_STARTED:
         return detail_format(a, "starts %s", r->start_date);
     case REASON_EXPIRED:
         return detail_format(a, "ended %s", r->end_date);
     case REASON_NOT_VALID_TODAY:
-        return days_detail(a, p);
+        return p->valid_days != 0 ? days_detail(a, p) : NULL;
     case REASON_HOLIDAY_EXCLUDED:
-        return detail_format(a, "not valid on holidays");
+        return "not valid on holidays";
     case REASON_OUTSIDE_TIME_WINDOW:
-        return window_detail(a, p);
+        return p->has_time_start || p->has_time_end ? window_detail(a, p)
+                                                    : NULL;
     case REASON_WRONG_STORE:
-        return detail_format(a, "not valid in this store");
+        return "not valid in this store";
     case REASON_WRONG_BRAND:
-        return detail_format(a, "not valid for this brand");
+        return "not valid for this brand";
     case REASON_MEMBER_ONLY:
-        return detail_format(a, "for members only");
+        return "for members only";
     case REASON_CUSTOMER_TYPE_MISMATCH:
-        return detail_format(a, "for %s only",
-                             p->targeting.customer_type == CUSTOMER_MEMBER
-                                 ? "members"
-                                 : "non-members");
+        return p->targeting.customer_type == CUSTOMER_MEMBER
+                   ? "for members only"
+                   : "for non-members only";
     case REASON_TIER_MISMATCH:
-        return list_detail(a, "for %s members only",
-                           &p->targeting.member_tiers.list);
+        return p->targeting.member_tiers.all
+                   ? NULL
+                   : list_detail(a, "for %s members only",
+                                 &p->targeting.member_tiers.list);
     case REASON_VOUCHER_REQUIRED:
         return detail_format(a, "needs voucher code %s", r->code);
     case REASON_PAYMENT_REQUIRED:
     case REASON_PAYMENT_METHOD_MISMATCH:
-        return payment_detail(ctx, p, reason);
-    default:
+        return p->targeting.payment_methods.all ? NULL
+                                                : payment_detail(a, p);
+    case REASON_CUSTOMER_REQUIRED:
+    case REASON_USAGE_LIMIT_REACHED:
+    case REASON_DAILY_LIMIT_REACHED:
+    case REASON_CUSTOMER_LIMIT_REACHED:
         return limit_detail(a, r, reason);
+    default:
+        return NULL;
     }
+}
+
+enum ep_status promotion_details_build(struct ep_arena *arena,
+                                       struct promotion *p)
+{
+    for (int reason = REASON_UNSUPPORTED_TYPE;
+         reason <= REASON_CUSTOMER_LIMIT_REACHED; reason++) {
+        p->details[reason] = detail_of(arena, p, (enum engine_reason)reason);
+        if (p->details[reason] == NULL &&
+            (reason == REASON_NOT_STARTED || reason == REASON_EXPIRED))
+            return EP_ERR_NOMEM;
+    }
+    return EP_OK;
 }

@@ -235,8 +235,9 @@ struct engine_limits {
 };
 
 struct eval_line_promotion {
-    const char *code; /* promotion's code */
-    int64_t amount;   /* hundredths taken off this line */
+    const char *code;      /* promotion's code */
+    int64_t amount;        /* hundredths taken off this line */
+    const char *json_head; /* pre-rendered '{"code":..,"amount":' */
 };
 
 struct eval_line {
@@ -252,6 +253,7 @@ struct eval_applied {
     int64_t amount;        /* hundredths taken off in all */
     int64_t base_amount;   /* eligible amount left at its turn */
     char usage_date[11];   /* business date of this use, "YYYY-MM-DD" */
+    const char *json_head; /* pre-rendered opening of its JSON entry */
 };
 
 struct eval_not_applied {
@@ -259,6 +261,8 @@ struct eval_not_applied {
     const char *code;                  /* stored code, or typed text */
     enum engine_reason reason;
     const char *detail;                /* for the cashier */
+    const char *json_head;             /* pre-rendered opening of its JSON
+                                          entry; NULL for unknown_voucher */
 };
 
 struct eval_result {

@@ -46,6 +46,7 @@ struct evaluation {
     uint32_t *positions;           /* per snapshot promotion: candidate
                                       position + 1, or 0 */
     const struct pass *winner;     /* NULL: nothing applied */
+    const char *combinable;        /* detail of not_combinable, made once */
     size_t winner_candidate;       /* non-stackable winner, or SIZE_MAX */
 };
 
@@ -193,12 +194,46 @@ static enum ep_status gather_typed(struct evaluation *ev)
     return EP_OK;
 }
 
-static int compare_candidates(const void *a, const void *b)
+static int compare_indices(const void *a, const void *b)
 {
-    const struct candidate *x = a;
-    const struct candidate *y = b;
+    uint32_t x = *(const uint32_t *)a;
+    uint32_t y = *(const uint32_t *)b;
 
-    return (x->index > y->index) - (x->index < y->index);
+    return (x > y) - (x < y);
+}
+
+/*
+ * Puts the candidates in evaluation order (the snapshot's order). A few
+ * candidates are sorted by index; many are collected by walking the
+ * snapshot's positions, which costs one look per promotion.
+ */
+static enum ep_status order_candidates(struct evaluation *ev)
+{
+    size_t total = ev->ctx.set->count;
+    struct candidate *sorted;
+    uint32_t *indices;
+    size_t n = 0;
+
+    if (ev->count < 2)
+        return EP_OK;
+    sorted = ep_arena_alloc(ev->ctx.arena, ev->count * sizeof(*sorted));
+    indices = ep_arena_alloc(ev->ctx.arena, ev->count * sizeof(*indices));
+    if (sorted == NULL || indices == NULL)
+        return EP_ERR_NOMEM;
+    if (ev->count * 16 < total) {
+        for (size_t c = 0; c < ev->count; c++)
+            indices[c] = ev->candidates[c].index;
+        qsort(indices, ev->count, sizeof(*indices), compare_indices);
+    } else {
+        for (uint32_t i = 0; i < total; i++) {
+            if (ev->positions[i] != 0)
+                indices[n++] = i;
+        }
+    }
+    for (size_t c = 0; c < ev->count; c++)
+        sorted[c] = ev->candidates[ev->positions[indices[c]] - 1];
+    ev->candidates = sorted;
+    return EP_OK;
 }
 
 /* Looks one line up in the product and category indexes. */
@@ -237,9 +272,7 @@ static enum ep_status gather_candidates(struct evaluation *ev)
                            SIZE_MAX, false);
     if (status != EP_OK)
         return status;
-    qsort(ev->candidates, ev->count, sizeof(*ev->candidates),
-          compare_candidates);
-    return EP_OK;
+    return order_candidates(ev);
 }
 
 /* ---- checks ----------------------------------------------------------- */
@@ -254,7 +287,7 @@ static enum ep_status check_candidates(struct evaluation *ev,
         if (status != EP_OK)
             return status;
         if (cand->reason != REASON_APPLIED)
-            cand->detail = check_detail(&ev->ctx, cand->item.p, cand->reason);
+            cand->detail = cand->item.p->details[cand->reason];
     }
     return EP_OK;
 }
@@ -407,8 +440,9 @@ static enum ep_status build_lines(const struct evaluation *ev,
     }
     for (size_t d = 0; w != NULL && d < w->discount_count; d++) {
         struct eval_line *line = &r->lines[w->discounts[d].line];
-        line->promotions[line->promotion_count].code =
-            w->order[w->discounts[d].promotion]->p->record->code;
+        const struct promotion *p = w->order[w->discounts[d].promotion]->p;
+        line->promotions[line->promotion_count].code = p->record->code;
+        line->promotions[line->promotion_count].json_head = p->json_line;
         line->promotions[line->promotion_count++].amount =
             w->discounts[d].amount;
         line->discount += w->discounts[d].amount;
@@ -432,6 +466,7 @@ static enum ep_status build_applied(const struct evaluation *ev,
         if (w->outcomes[k].reason != REASON_APPLIED)
             continue;
         a->record = w->order[k]->p->record;
+        a->json_head = w->order[k]->p->json_applied;
         a->amount = w->outcomes[k].amount;
         a->base_amount = w->outcomes[k].base_amount;
         ep_date_format(promotion_business_date(w->order[k]->p,
@@ -444,12 +479,14 @@ static enum ep_status build_applied(const struct evaluation *ev,
 }
 
 /* The detail of not_combinable: what the winning option applied. */
-static const char *combinable_detail(const struct evaluation *ev)
+static const char *combinable_detail(struct evaluation *ev)
 {
     char codes[160];
     size_t pos = 0;
     const struct pass *w = ev->winner;
 
+    if (ev->combinable != NULL)
+        return ev->combinable;
     codes[0] = '\0';
     for (size_t k = 0; k < w->count && pos < sizeof(codes); k++) {
         if (w->outcomes[k].reason != REASON_APPLIED)
@@ -458,24 +495,27 @@ static const char *combinable_detail(const struct evaluation *ev)
                                 pos == 0 ? "" : ", ",
                                 w->order[k]->p->record->code);
     }
-    return detail_format(ev->ctx.arena,
-                         "does not combine with %s, which take(s) more off",
-                         codes);
+    ev->combinable = detail_format(ev->ctx.arena,
+                                   "does not combine with %s, which take(s) "
+                                   "more off",
+                                   codes);
+    return ev->combinable;
 }
 
-static void report(struct eval_result *r, const struct promo_record *record,
+static void report(struct eval_result *r, const struct promotion *p,
                    const char *code, enum engine_reason reason,
                    const char *detail)
 {
     struct eval_not_applied *n = &r->not_applied[r->not_applied_count++];
 
-    n->record = record;
+    n->record = p != NULL ? p->record : NULL;
+    n->json_head = p != NULL ? p->json_not_applied : NULL;
     n->code = code;
     n->reason = reason;
     n->detail = detail;
 }
 
-static enum ep_status build_not_applied(const struct evaluation *ev,
+static enum ep_status build_not_applied(struct evaluation *ev,
                                         struct eval_result *r)
 {
     r->not_applied = ep_arena_calloc(ev->ctx.arena,
@@ -485,14 +525,14 @@ static enum ep_status build_not_applied(const struct evaluation *ev,
         return EP_ERR_NOMEM;
     for (size_t c = 0; c < ev->count; c++) {
         const struct candidate *cand = &ev->candidates[c];
-        const struct promo_record *rec = cand->item.p->record;
+        const struct promotion *p = cand->item.p;
         if (cand->reason != REASON_APPLIED)
-            report(r, rec, rec->code, cand->reason, cand->detail);
+            report(r, p, p->record->code, cand->reason, cand->detail);
         else if (cand->outcome.reason != REASON_APPLIED)
-            report(r, rec, rec->code, cand->outcome.reason,
+            report(r, p, p->record->code, cand->outcome.reason,
                    cand->outcome.detail);
         else if (!candidate_won(ev, c))
-            report(r, rec, rec->code, REASON_NOT_COMBINABLE,
+            report(r, p, p->record->code, REASON_NOT_COMBINABLE,
                    combinable_detail(ev));
     }
     for (size_t u = 0; u < ev->unknown_count; u++)
@@ -502,7 +542,7 @@ static enum ep_status build_not_applied(const struct evaluation *ev,
     return EP_OK;
 }
 
-static enum ep_status build_result(const struct evaluation *ev,
+static enum ep_status build_result(struct evaluation *ev,
                                    struct eval_result **out)
 {
     struct eval_result *r = ep_arena_calloc(ev->ctx.arena, 1, sizeof(*r));

@@ -113,6 +113,11 @@ struct promotion {
     struct scope scope;
     struct targeting targeting;
     struct rules rules;
+    const char *details[REASON_COUNT]; /* for the checks before evaluation:
+                                          fixed per promotion, made once */
+    const char *json_applied;      /* '{"promotion_id":..,"amount":' */
+    const char *json_not_applied;  /* '{"promotion_id":..,"reason":' */
+    const char *json_line;         /* '{"code":..,"amount":' */
 };
 
 /* Index entry: an id and the promotions it can touch. */
@@ -197,9 +202,12 @@ enum engine_reason promotion_check_validity(const struct promo_set *set,
                                             const struct promotion *p,
                                             const struct ep_local_time *local);
 
-/* A detail for the cashier for a failed pre-evaluation check. */
-const char *check_detail(const struct eval_context *ctx,
-                         const struct promotion *p, enum engine_reason reason);
+/*
+ * Makes the cashier's detail of every check before evaluation that p can
+ * fail, into p->details (arena memory). Done once per snapshot.
+ */
+enum ep_status promotion_details_build(struct ep_arena *arena,
+                                       struct promotion *p);
 
 /* ---- pass.c / kinds.c: one option evaluated ---------------------------- */
 
@@ -318,6 +326,12 @@ void units_sort_dearest(struct unit *units, size_t count);
 
 /* Marks a unit consumed in the pass. */
 enum ep_status unit_consume(struct turn *t, const struct unit *unit);
+
+/* ---- result_json.c ---------------------------------------------------- */
+
+/* Pre-renders the fixed JSON openings of p's response entries. */
+enum ep_status promotion_json_build(struct ep_arena *arena,
+                                    struct promotion *p);
 
 /* ---- detail.c --------------------------------------------------------- */
 

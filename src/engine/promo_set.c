@@ -379,10 +379,17 @@ static enum ep_status compile_all(struct promo_set *set,
                                    &set->promotions[set->count], &why);
         if (status == EP_ERR_NOMEM)
             return status;
-        if (status == EP_OK)
-            set->count++;
-        else if (on_skip != NULL)
-            on_skip(skip_ctx, &records[i], &why);
+        if (status != EP_OK) {
+            if (on_skip != NULL)
+                on_skip(skip_ctx, &records[i], &why);
+            continue;
+        }
+        if (promotion_details_build(&set->arena,
+                                    &set->promotions[set->count]) != EP_OK ||
+            promotion_json_build(&set->arena,
+                                 &set->promotions[set->count]) != EP_OK)
+            return EP_ERR_NOMEM;
+        set->count++;
     }
     qsort(set->promotions, set->count, sizeof(*set->promotions),
           compare_promotions);

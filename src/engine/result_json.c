@@ -31,6 +31,53 @@ static void write_money_member(struct ep_buf *out, const char *key,
     ep_buf_json_money(out, hundredths);
 }
 
+/* Copies a finished buffer into the arena; NULL on failure. */
+static const char *buf_keep(struct ep_arena *arena, struct ep_buf *b)
+{
+    const char *kept = ep_buf_status(b) == EP_OK
+                           ? ep_arena_strndup(arena, b->data, b->len)
+                           : NULL;
+
+    ep_buf_deinit(b);
+    return kept;
+}
+
+enum ep_status promotion_json_build(struct ep_arena *arena,
+                                    struct promotion *p)
+{
+    const struct promo_record *r = p->record;
+    struct ep_buf b;
+
+    ep_buf_init(&b, 64 * 1024);
+    ep_buf_puts(&b, "{\"promotion_id\":");
+    ep_buf_json_string(&b, r->id);
+    ep_buf_puts(&b, ",\"code\":");
+    ep_buf_json_string(&b, r->code);
+    ep_buf_puts(&b, ",\"reason\":");
+    p->json_not_applied = buf_keep(arena, &b);
+    ep_buf_init(&b, 64 * 1024);
+    ep_buf_puts(&b, "{\"promotion_id\":");
+    ep_buf_json_string(&b, r->id);
+    ep_buf_puts(&b, ",\"code\":");
+    ep_buf_json_string(&b, r->code);
+    ep_buf_puts(&b, ",\"name\":");
+    ep_buf_json_string(&b, r->name);
+    ep_buf_puts(&b, ",\"promo_type\":");
+    ep_buf_json_string(&b, r->promo_type);
+    ep_buf_puts(&b, ",\"execution_stage\":");
+    ep_buf_json_string(&b, r->execution_stage);
+    ep_buf_puts(&b, ",\"amount\":");
+    p->json_applied = buf_keep(arena, &b);
+    ep_buf_init(&b, 1024);
+    ep_buf_puts(&b, "{\"code\":");
+    ep_buf_json_string(&b, r->code);
+    ep_buf_puts(&b, ",\"amount\":");
+    p->json_line = buf_keep(arena, &b);
+    if (!p->json_not_applied || !p->json_applied || !p->json_line)
+        return EP_ERR_NOMEM;
+    return EP_OK;
+}
+
 static void write_line(const struct cart_line *in, const struct eval_line *l,
                        struct ep_buf *out)
 {
@@ -50,10 +97,10 @@ static void write_line(const struct cart_line *in, const struct eval_line *l,
     write_money_member(out, "total", l->total);
     ep_buf_puts(out, ",\"promotions\":[");
     for (size_t k = 0; k < l->promotion_count; k++) {
-        ep_buf_puts(out, k == 0 ? "{\"code\":" : ",{\"code\":");
-        ep_buf_json_string(out, l->promotions[k].code);
-        ep_buf_putc(out, ',');
-        write_money_member(out, "amount", l->promotions[k].amount);
+        if (k > 0)
+            ep_buf_putc(out, ',');
+        ep_buf_puts(out, l->promotions[k].json_head);
+        ep_buf_json_money(out, l->promotions[k].amount);
         ep_buf_putc(out, '}');
     }
     ep_buf_puts(out, "]}");
@@ -61,30 +108,24 @@ static void write_line(const struct cart_line *in, const struct eval_line *l,
 
 static void write_applied(const struct eval_applied *a, struct ep_buf *out)
 {
-    ep_buf_puts(out, "{\"promotion_id\":");
-    ep_buf_json_string(out, a->record->id);
-    ep_buf_puts(out, ",\"code\":");
-    ep_buf_json_string(out, a->record->code);
-    ep_buf_puts(out, ",\"name\":");
-    ep_buf_json_string(out, a->record->name);
-    ep_buf_puts(out, ",\"promo_type\":");
-    ep_buf_json_string(out, a->record->promo_type);
-    ep_buf_puts(out, ",\"execution_stage\":");
-    ep_buf_json_string(out, a->record->execution_stage);
-    ep_buf_putc(out, ',');
-    write_money_member(out, "amount", a->amount);
+    ep_buf_puts(out, a->json_head);
+    ep_buf_json_money(out, a->amount);
     ep_buf_putc(out, '}');
 }
 
 static void write_not_applied(const struct eval_not_applied *n,
                               struct ep_buf *out)
 {
-    ep_buf_puts(out, "{\"promotion_id\":");
-    ep_buf_json_string(out, n->record ? n->record->id : NULL);
-    ep_buf_puts(out, ",\"code\":");
-    ep_buf_json_string(out, n->code);
-    ep_buf_puts(out, ",\"reason\":");
-    ep_buf_json_string(out, engine_reason_name(n->reason));
+    if (n->json_head != NULL) {
+        ep_buf_puts(out, n->json_head);
+    } else {
+        ep_buf_puts(out, "{\"promotion_id\":null,\"code\":");
+        ep_buf_json_string(out, n->code);
+        ep_buf_puts(out, ",\"reason\":");
+    }
+    ep_buf_putc(out, '"');
+    ep_buf_puts(out, engine_reason_name(n->reason));
+    ep_buf_putc(out, '"');
     ep_buf_puts(out, ",\"detail\":");
     ep_buf_json_string(out, n->detail);
     ep_buf_putc(out, '}');
