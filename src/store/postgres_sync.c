@@ -28,6 +28,12 @@ struct promotion_params {
     char numbers[5][PG_INT_TEXT_MAX]; /* priority, limits, current_uses */
 };
 
+/* A time of day; "" means none to the engine and is NULL in a TIME. */
+static const char *time_text(const char *value)
+{
+    return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
 static const char *bool_text(bool value)
 {
     return value ? "t" : "f";
@@ -63,8 +69,8 @@ static void promotion_params_fill(struct promotion_params *pp,
         v[12 + i] = bool_text(flags[i]);
     v[17] = p->start_date;
     v[18] = p->end_date;
-    v[19] = p->time_start;
-    v[20] = p->time_end;
+    v[19] = time_text(p->time_start);
+    v[20] = time_text(p->time_end);
     v[21] = p->valid_days_json;
     v[22] = bool_text(p->exclude_holidays);
     v[23] = p->rules_json;
