@@ -5,7 +5,7 @@
 # when run as root, as on a CI machine), starts it listening only on
 # 127.0.0.1 on a free port with its unix socket inside that folder, creates
 # a role and a database, exports
-#   EDGEPROMO_TEST_PG_URL=postgresql://edgepromo:PASSWORD@127.0.0.1:PORT/edgepromo
+#   EDGEPROMO_TEST_PG_URL=postgresql://edgepromo:PW@127.0.0.1:PORT/edgepromo
 # runs the command, then stops the cluster and deletes the folder whatever
 # happens. Exits with the command's status (or 2 when PostgreSQL could not
 # be set up). The role may create databases: tests make one per run.
@@ -126,12 +126,14 @@ psql_owner() {
         -p "$PORT" -U postgres -d postgres "$@"
 }
 ROLE_PASSWORD=$(random_word)
-psql_owner -c "CREATE ROLE edgepromo LOGIN CREATEDB PASSWORD '$ROLE_PASSWORD'" ||
+psql_owner -c \
+    "CREATE ROLE edgepromo LOGIN CREATEDB PASSWORD '$ROLE_PASSWORD'" ||
     die "could not create the role"
 psql_owner -c "CREATE DATABASE edgepromo OWNER edgepromo" ||
     die "could not create the database"
 
-EDGEPROMO_TEST_PG_URL="postgresql://edgepromo:$ROLE_PASSWORD@127.0.0.1:$PORT/edgepromo"
+URL_AUTH="edgepromo:$ROLE_PASSWORD@127.0.0.1:$PORT"
+EDGEPROMO_TEST_PG_URL="postgresql://$URL_AUTH/edgepromo"
 export EDGEPROMO_TEST_PG_URL
 
 set +e

@@ -109,9 +109,9 @@ static const char *const stmt_sql[PG_COUNT] = {
         "ORDER BY started_at DESC, id DESC LIMIT $2::bigint",
     [PG_SYNC_STATS] =
         "SELECT COUNT(*), "
-        "COALESCE(SUM(CASE WHEN sync_status = 'success' THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN sync_status = 'partial' THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN sync_status = 'failed' THEN 1 ELSE 0 END), 0), "
+        "COUNT(*) FILTER (WHERE sync_status = 'success'), "
+        "COUNT(*) FILTER (WHERE sync_status = 'partial'), "
+        "COUNT(*) FILTER (WHERE sync_status = 'failed'), "
         "COALESCE(AVG(duration_seconds), 0), "
         "(SELECT COUNT(*) FROM promotions WHERE store_id = $1) "
         "FROM promotion_sync_log WHERE store_id = $1 AND started_at >= "

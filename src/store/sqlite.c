@@ -62,9 +62,9 @@ static const char *const stmt_sql[SQ_COUNT] = {
         "WHERE store_id = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2",
     [SQ_SYNC_STATS] =
         "SELECT COUNT(*), "
-        "COALESCE(SUM(CASE WHEN sync_status = 'success' THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN sync_status = 'partial' THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN sync_status = 'failed' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(sync_status = 'success'), 0), "
+        "COALESCE(SUM(sync_status = 'partial'), 0), "
+        "COALESCE(SUM(sync_status = 'failed'), 0), "
         "COALESCE(AVG(duration_seconds), 0), "
         "(SELECT COUNT(*) FROM promotions WHERE store_id = ?1) "
         "FROM promotion_sync_log WHERE store_id = ?1 "
@@ -305,8 +305,9 @@ static enum ep_status make_parent_folder(const char *path,
             continue;
         *p = '\0';
         if (mkdir(folder, 0750) != 0 && errno != EEXIST)
-            return ep_error_set(err, EP_ERR_IO, "db", "db: cannot create %s: %s",
-                                folder, strerror(errno));
+            return ep_error_set(err, EP_ERR_IO, "db",
+                                "db: cannot create %s: %s", folder,
+                                strerror(errno));
         *p = '/';
     }
     if (mkdir(folder, 0750) != 0 && errno != EEXIST)
@@ -573,9 +574,10 @@ enum ep_status store_sqlite_open(const char *path,
     s->base.ops = &sqlite_ops;
     rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        status = ep_error_set(err, status_of_rc(rc), "db", "db: cannot open %s: %s",
-                              path, s->db ? sqlite3_errmsg(s->db)
-                                          : sqlite3_errstr(rc));
+        status = ep_error_set(err, status_of_rc(rc), "db",
+                              "db: cannot open %s: %s", path,
+                              s->db ? sqlite3_errmsg(s->db)
+                                    : sqlite3_errstr(rc));
         goto fail;
     }
     status = apply_settings(s, options, err);
