@@ -56,5 +56,7 @@ enum ep_status cli_cmd_serve(struct cli_context *ctx);
 enum ep_status cli_cmd_evaluate(struct cli_context *ctx);
 enum ep_status cli_cmd_commit(struct cli_context *ctx);
 enum ep_status cli_cmd_void(struct cli_context *ctx);
+enum ep_status cli_cmd_sync(struct cli_context *ctx);
+enum ep_status cli_cmd_holidays(struct cli_context *ctx);
 
 #endif

@@ -19,5 +19,9 @@ const struct cli_command cli_commands[] = {
     { "commit", cli_cmd_commit, "FILE|-",
       "check out a cart: record its promotions' uses once" },
     { "void", cli_cmd_void, "TXID", "void a checkout, giving its uses back" },
+    { "sync", cli_cmd_sync, "[--full|--incremental] [--from FILE]",
+      "sync promotions from the CMS, or import a full-sync body from FILE" },
+    { "holidays", cli_cmd_holidays, "import FILE",
+      "replace the imported holiday calendar (JSON or CSV date,name)" },
     { NULL, NULL, NULL, NULL },
 };
