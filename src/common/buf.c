@@ -77,6 +77,8 @@ static bool buf_reserve(struct ep_buf *buf, size_t extra)
     cap = buf->cap < 256 ? 256 : buf->cap;
     while (cap < need)
         cap = cap * 2;
+    if (cap > buf->max + 1)
+        cap = buf->max + 1;
     grown = ep_reallocarray(buf->data, cap, 1);
     if (grown == NULL) {
         buf->status = EP_ERR_NOMEM;
@@ -89,7 +91,8 @@ static bool buf_reserve(struct ep_buf *buf, size_t extra)
 
 void ep_buf_append(struct ep_buf *buf, const void *data, size_t len)
 {
-    if (!buf_reserve(buf, len))
+    if ((buf->len + len >= buf->cap || buf->status != EP_OK) &&
+        !buf_reserve(buf, len))
         return;
     memcpy(buf->data + buf->len, data, len);
     buf->len += len;
@@ -103,6 +106,11 @@ void ep_buf_puts(struct ep_buf *buf, const char *s)
 
 void ep_buf_putc(struct ep_buf *buf, char c)
 {
+    if (buf->len + 1 < buf->cap && buf->status == EP_OK) {
+        buf->data[buf->len++] = c;
+        buf->data[buf->len] = '\0';
+        return;
+    }
     ep_buf_append(buf, &c, 1);
 }
 

@@ -235,6 +235,23 @@ static int compare_shares(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
+/* Gives one hundredth to each of the k largest shares, by scanning: for
+ * a few hundredths this beats sorting all of them. */
+static void give_largest(struct ep_money_share *shares, size_t n, size_t k,
+                         int64_t *parts_out)
+{
+    for (size_t round = 0; round < k; round++) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++) {
+            if (shares[i].index != SIZE_MAX &&
+                (best == n || compare_shares(&shares[i], &shares[best]) < 0))
+                best = i;
+        }
+        parts_out[shares[best].index] += 1;
+        shares[best].index = SIZE_MAX;
+    }
+}
+
 void ep_money_allocate(int64_t total, const int64_t *weights, size_t n,
                        int64_t *parts_out, struct ep_money_share *scratch)
 {
@@ -257,6 +274,10 @@ void ep_money_allocate(int64_t total, const int64_t *weights, size_t n,
     }
     if (left <= 0)
         return;
+    if (left <= 4) {
+        give_largest(scratch, n, (size_t)left, parts_out);
+        return;
+    }
     qsort(scratch, n, sizeof(*scratch), compare_shares);
     for (size_t k = 0; k < (size_t)left && k < n; k++)
         parts_out[scratch[k].index] += 1;

@@ -261,6 +261,8 @@ struct eval_not_applied {
     const char *code;                  /* stored code, or typed text */
     enum engine_reason reason;
     const char *detail;                /* for the cashier */
+    const char *detail_json;           /* detail as a JSON string, when the
+                                          snapshot made it; else NULL */
     const char *json_head;             /* pre-rendered opening of its JSON
                                           entry; NULL for unknown_voucher */
 };

@@ -28,6 +28,7 @@ struct candidate {
     bool typed;                   /* its code was typed */
     enum engine_reason reason;    /* check before evaluation */
     const char *detail;           /* for a failed check */
+    const char *detail_json;      /* the same as a JSON string */
     struct pass_outcome outcome;  /* in its option, when checks passed */
 };
 
@@ -118,15 +119,15 @@ static enum ep_status mark_line(struct evaluation *ev, uint32_t position,
  * learns it names that line.
  */
 static enum ep_status add_entry(struct evaluation *ev,
-                                const struct index_entry *entry, size_t line,
-                                bool get)
+                                const struct index_entry *entry, size_t line)
 {
     const struct promotion *all = ev->ctx.set->promotions;
     enum ep_status status = EP_OK;
 
     for (size_t k = 0; status == EP_OK && entry != NULL && k < entry->count;
          k++) {
-        uint32_t index = entry->promotions[k];
+        uint32_t index = entry->promotions[k] & ~INDEX_GET_SCOPE;
+        bool get = (entry->promotions[k] & INDEX_GET_SCOPE) != 0;
         uint32_t position = ev->positions[index];
         if (position == 0 && !all[index].record->is_auto_apply)
             continue;
@@ -243,17 +244,10 @@ static enum ep_status gather_line(struct evaluation *ev,
 {
     enum ep_status status;
 
-    status = add_entry(ev, index_find(&set->by_product, line->product_id), i,
-                       false);
+    status = add_entry(ev, index_find(&set->by_product, line->product_id), i);
     if (status == EP_OK)
         status = add_entry(ev, index_find(&set->by_category, line->category_id),
-                           i, false);
-    if (status == EP_OK)
-        status = add_entry(
-            ev, index_find(&set->get_by_product, line->product_id), i, true);
-    if (status == EP_OK)
-        status = add_entry(
-            ev, index_find(&set->get_by_category, line->category_id), i, true);
+                           i);
     return status;
 }
 
@@ -269,7 +263,7 @@ static enum ep_status gather_candidates(struct evaluation *ev)
         status = gather_line(ev, set, &cart->lines[i], i);
     if (status == EP_OK)
         status = add_entry(ev, index_find(&set->by_brand, cart->brand_id),
-                           SIZE_MAX, false);
+                           SIZE_MAX);
     if (status != EP_OK)
         return status;
     return order_candidates(ev);
@@ -286,8 +280,10 @@ static enum ep_status check_candidates(struct evaluation *ev,
                                                 &cand->reason, err);
         if (status != EP_OK)
             return status;
-        if (cand->reason != REASON_APPLIED)
+        if (cand->reason != REASON_APPLIED) {
             cand->detail = cand->item.p->details[cand->reason];
+            cand->detail_json = cand->item.p->details_json[cand->reason];
+        }
     }
     return EP_OK;
 }
@@ -504,7 +500,7 @@ static const char *combinable_detail(struct evaluation *ev)
 
 static void report(struct eval_result *r, const struct promotion *p,
                    const char *code, enum engine_reason reason,
-                   const char *detail)
+                   const char *detail, const char *detail_json)
 {
     struct eval_not_applied *n = &r->not_applied[r->not_applied_count++];
 
@@ -513,6 +509,7 @@ static void report(struct eval_result *r, const struct promotion *p,
     n->code = code;
     n->reason = reason;
     n->detail = detail;
+    n->detail_json = detail_json;
 }
 
 static enum ep_status build_not_applied(struct evaluation *ev,
@@ -527,18 +524,20 @@ static enum ep_status build_not_applied(struct evaluation *ev,
         const struct candidate *cand = &ev->candidates[c];
         const struct promotion *p = cand->item.p;
         if (cand->reason != REASON_APPLIED)
-            report(r, p, p->record->code, cand->reason, cand->detail);
+            report(r, p, p->record->code, cand->reason, cand->detail,
+                   cand->detail_json);
         else if (cand->outcome.reason != REASON_APPLIED)
             report(r, p, p->record->code, cand->outcome.reason,
-                   cand->outcome.detail);
+                   cand->outcome.detail, NULL);
         else if (!candidate_won(ev, c))
             report(r, p, p->record->code, REASON_NOT_COMBINABLE,
-                   combinable_detail(ev));
+                   combinable_detail(ev), NULL);
     }
     for (size_t u = 0; u < ev->unknown_count; u++)
         report(r, NULL, ev->unknown[u].typed, REASON_UNKNOWN_VOUCHER,
                detail_format(ev->ctx.arena, "no promotion has code %s",
-                             ev->unknown[u].typed));
+                             ev->unknown[u].typed),
+               NULL);
     return EP_OK;
 }
 

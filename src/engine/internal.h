@@ -115,15 +115,21 @@ struct promotion {
     struct rules rules;
     const char *details[REASON_COUNT]; /* for the checks before evaluation:
                                           fixed per promotion, made once */
+    const char *details_json[REASON_COUNT]; /* the same as JSON strings */
     const char *json_applied;      /* '{"promotion_id":..,"amount":' */
     const char *json_not_applied;  /* '{"promotion_id":..,"reason":' */
     const char *json_line;         /* '{"code":..,"amount":' */
 };
 
+/* In by_product and by_category, marks a promotion named by its get_scope
+ * (buy_x_get_y "buy A get B") rather than its scope. */
+#define INDEX_GET_SCOPE 0x80000000u
+
 /* Index entry: an id and the promotions it can touch. */
 struct index_entry {
     const char *key;        /* product, category or brand id */
-    uint32_t *promotions;   /* indices into set->promotions */
+    uint32_t *promotions;   /* indices into set->promotions, some tagged
+                               INDEX_GET_SCOPE */
     size_t count;
 };
 
@@ -141,10 +147,8 @@ struct promo_set {
     const char *company_id;        /* settings; may be NULL */
     int32_t *holidays;             /* sorted day numbers */
     size_t holiday_count;
-    struct index by_product;       /* scope lists by product */
-    struct index by_category;      /* scope lists by category */
-    struct index get_by_product;   /* buy_x_get_y get_scope by product */
-    struct index get_by_category;  /* buy_x_get_y get_scope by category */
+    struct index by_product;       /* scope and get_scope lists, by product */
+    struct index by_category;      /* scope and get_scope lists, by category */
     struct index by_brand;         /* scope or get_scope "all", by brand */
     uint32_t *by_code;             /* code representatives, by code_key */
     size_t by_code_count;

@@ -250,8 +250,6 @@ static enum ep_status builder_finish(struct index_builder *b,
 struct index_builders {
     struct index_builder product;
     struct index_builder category;
-    struct index_builder get_product;
-    struct index_builder get_category;
     struct index_builder brand;
 };
 
@@ -264,13 +262,13 @@ static enum ep_status index_scope(struct index_builders *b,
                                   const struct scope *s, bool get,
                                   uint32_t i)
 {
+    uint32_t tagged = get ? i | INDEX_GET_SCOPE : i;
+
     switch (s->apply_to) {
     case APPLY_PRODUCT:
-        return builder_add_list(get ? &b->get_product : &b->product,
-                                &s->products, i);
+        return builder_add_list(&b->product, &s->products, tagged);
     case APPLY_CATEGORY:
-        return builder_add_list(get ? &b->get_category : &b->category,
-                                &s->categories, i);
+        return builder_add_list(&b->category, &s->categories, tagged);
     case APPLY_ALL:
         if (!p->targeting.brands.all)
             return builder_add_list(&b->brand, &p->targeting.brands.list, i);
@@ -301,8 +299,6 @@ static void builders_free(struct index_builders *b)
 {
     ep_free(b->product.pairs);
     ep_free(b->category.pairs);
-    ep_free(b->get_product.pairs);
-    ep_free(b->get_category.pairs);
     ep_free(b->brand.pairs);
 }
 
@@ -319,11 +315,6 @@ static enum ep_status build_indexes(struct promo_set *set)
         status = builder_finish(&b.product, arena, &set->by_product);
     if (status == EP_OK)
         status = builder_finish(&b.category, arena, &set->by_category);
-    if (status == EP_OK)
-        status = builder_finish(&b.get_product, arena, &set->get_by_product);
-    if (status == EP_OK)
-        status = builder_finish(&b.get_category, arena,
-                                &set->get_by_category);
     if (status == EP_OK)
         status = builder_finish(&b.brand, arena, &set->by_brand);
     builders_free(&b);

@@ -42,9 +42,26 @@ static const char *buf_keep(struct ep_arena *arena, struct ep_buf *b)
     return kept;
 }
 
+/* Renders text as a JSON string into the arena; NULL stays NULL. */
+static const char *json_string_keep(struct ep_arena *arena, const char *text)
+{
+    struct ep_buf b;
+
+    if (text == NULL)
+        return NULL;
+    ep_buf_init(&b, 64 * 1024);
+    ep_buf_json_string(&b, text);
+    return buf_keep(arena, &b);
+}
+
 enum ep_status promotion_json_build(struct ep_arena *arena,
                                     struct promotion *p)
 {
+    for (int reason = 0; reason < REASON_COUNT; reason++) {
+        p->details_json[reason] = json_string_keep(arena, p->details[reason]);
+        if (p->details[reason] != NULL && p->details_json[reason] == NULL)
+            return EP_ERR_NOMEM;
+    }
     const struct promo_record *r = p->record;
     struct ep_buf b;
 
@@ -127,7 +144,10 @@ static void write_not_applied(const struct eval_not_applied *n,
     ep_buf_puts(out, engine_reason_name(n->reason));
     ep_buf_putc(out, '"');
     ep_buf_puts(out, ",\"detail\":");
-    ep_buf_json_string(out, n->detail);
+    if (n->detail_json != NULL)
+        ep_buf_puts(out, n->detail_json);
+    else
+        ep_buf_json_string(out, n->detail);
     ep_buf_putc(out, '}');
 }
 

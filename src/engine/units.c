@@ -82,14 +82,32 @@ static int compare_dearest(const void *a, const void *b)
     return (x->place > y->place) - (x->place < y->place);
 }
 
+/* Sorts with cmp: insertion sort for the short lists carts have, qsort
+ * beyond. */
+static void units_sort(struct unit *units, size_t count,
+                       int (*cmp)(const void *, const void *))
+{
+    if (count > 32) {
+        qsort(units, count, sizeof(*units), cmp);
+        return;
+    }
+    for (size_t a = 1; a < count; a++) {
+        struct unit moving = units[a];
+        size_t b = a;
+        for (; b > 0 && cmp(&moving, &units[b - 1]) < 0; b--)
+            units[b] = units[b - 1];
+        units[b] = moving;
+    }
+}
+
 void units_sort_cheapest(struct unit *units, size_t count)
 {
-    qsort(units, count, sizeof(*units), compare_cheapest);
+    units_sort(units, count, compare_cheapest);
 }
 
 void units_sort_dearest(struct unit *units, size_t count)
 {
-    qsort(units, count, sizeof(*units), compare_dearest);
+    units_sort(units, count, compare_dearest);
 }
 
 enum ep_status unit_consume(struct turn *t, const struct unit *unit)
