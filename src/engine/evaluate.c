@@ -36,6 +36,14 @@ struct unknown_code {
     const char *typed; /* trimmed, as typed */
 };
 
+/* What decides between options: the discount, then the lowest priority
+ * and the lowest code among the promotions that applied. */
+struct option_key {
+    int64_t total;
+    int64_t priority;
+    const char *code;
+};
+
 struct evaluation {
     struct eval_context ctx;
     struct turn turn;              /* scratch for every turn */
@@ -48,6 +56,7 @@ struct evaluation {
                                       position + 1, or 0 */
     const struct pass *winner;     /* NULL: nothing applied */
     const char *combinable;        /* detail of not_combinable, made once */
+    struct option_key winner_key;  /* what the winner is judged by */
     size_t winner_candidate;       /* non-stackable winner, or SIZE_MAX */
 };
 
@@ -306,40 +315,32 @@ static enum ep_status pass_init(struct evaluation *ev, struct pass *pass,
     return EP_OK;
 }
 
-/* The lowest priority and code among the promotions that applied. */
-static void pass_keys(const struct pass *pass, int64_t *priority,
-                      const char **code)
+static struct option_key pass_key(const struct pass *pass)
 {
-    *priority = INT64_MAX;
-    *code = NULL;
+    struct option_key key = { pass->total, INT64_MAX, NULL };
+
     for (size_t k = 0; k < pass->count; k++) {
         const struct promotion *p = pass->order[k]->p;
         if (pass->outcomes[k].reason != REASON_APPLIED)
             continue;
-        if (p->priority < *priority)
-            *priority = p->priority;
-        if (*code == NULL || strcmp(p->record->code, *code) < 0)
-            *code = p->record->code;
+        if (p->priority < key.priority)
+            key.priority = p->priority;
+        if (key.code == NULL || strcmp(p->record->code, key.code) < 0)
+            key.code = p->record->code;
     }
+    return key;
 }
 
-/* True when option a beats option b (b may be NULL). */
-static bool pass_beats(const struct pass *a, const struct pass *b)
+/* True when option a beats option b; an option worth 0 never wins. */
+static bool key_beats(const struct option_key *a, const struct option_key *b)
 {
-    int64_t pa;
-    int64_t pb;
-    const char *ca;
-    const char *cb;
-
     if (a->total == 0)
         return false;
     if (b == NULL || a->total != b->total)
         return b == NULL || a->total > b->total;
-    pass_keys(a, &pa, &ca);
-    pass_keys(b, &pb, &cb);
-    if (pa != pb)
-        return pa < pb;
-    return strcmp(ca, cb) < 0;
+    if (a->priority != b->priority)
+        return a->priority < b->priority;
+    return strcmp(a->code, b->code) < 0;
 }
 
 static enum ep_status run_stackable(struct evaluation *ev, struct pass *s,
@@ -362,37 +363,56 @@ static enum ep_status run_stackable(struct evaluation *ev, struct pass *s,
         if (cand->reason == REASON_APPLIED && cand->item.p->record->is_stackable)
             cand->outcome = s->outcomes[k++];
     }
-    if (pass_beats(s, NULL))
+    ev->winner_key = pass_key(s);
+    if (key_beats(&ev->winner_key, NULL))
         ev->winner = s;
     return EP_OK;
 }
 
-/* Runs each non-stackable candidate alone; keeps the best pass in *best. */
-static enum ep_status run_alone(struct evaluation *ev, struct pass *best,
-                                struct pass *spare, struct ep_error *err)
+/* Judges candidate c alone on the original amounts, totals only. */
+static enum ep_status judge_alone(struct evaluation *ev, struct pass *alone,
+                                  struct candidate *cand,
+                                  struct ep_error *err)
 {
-    enum ep_status status;
+    struct turn *t = &ev->turn;
 
-    for (size_t c = 0; c < ev->count; c++) {
+    t->pass = alone;
+    t->item = &cand->item;
+    t->p = cand->item.p;
+    t->order_index = 0;
+    t->totals_only = true;
+    return kinds_compute(t, &cand->outcome, err);
+}
+
+/*
+ * Runs each non-stackable candidate alone: first only its total (on a pass
+ * whose amounts are the cart's own and never change); only a candidate
+ * that beats the best option so far runs as a full pass into *best.
+ */
+static enum ep_status run_alone(struct evaluation *ev, struct pass *alone,
+                                struct pass *best, struct ep_error *err)
+{
+    enum ep_status status = EP_OK;
+
+    for (size_t c = 0; status == EP_OK && c < ev->count; c++) {
         struct candidate *cand = &ev->candidates[c];
-        struct pass swap;
+        struct option_key key;
         if (cand->reason != REASON_APPLIED || cand->item.p->record->is_stackable)
             continue;
-        spare->order[0] = &cand->item;
-        spare->count = 1;
-        status = pass_run(&ev->turn, spare, err);
-        if (status != EP_OK)
-            return status;
-        cand->outcome = spare->outcomes[0];
-        if (!pass_beats(spare, ev->winner))
+        status = judge_alone(ev, alone, cand, err);
+        key = (struct option_key){ cand->outcome.amount, cand->item.p->priority,
+                                   cand->item.p->record->code };
+        if (status != EP_OK || cand->outcome.reason != REASON_APPLIED ||
+            !key_beats(&key, ev->winner ? &ev->winner_key : NULL))
             continue;
-        swap = *best;
-        *best = *spare;
-        *spare = swap;
+        best->order[0] = &cand->item;
+        best->count = 1;
+        status = pass_run(&ev->turn, best, err);
         ev->winner = best;
+        ev->winner_key = key;
         ev->winner_candidate = c;
     }
-    return EP_OK;
+    return status;
 }
 
 /* ---- the result ------------------------------------------------------- */
@@ -603,12 +623,24 @@ static enum ep_status evaluation_init(struct evaluation *ev,
     return EP_OK;
 }
 
+/* A pass whose lines hold the cart's own amounts, for judging alone. */
+static enum ep_status pristine_init(struct evaluation *ev, struct pass *alone)
+{
+    const struct cart *cart = ev->ctx.cart;
+    enum ep_status status = pass_init(ev, alone, 1);
+
+    for (size_t i = 0; status == EP_OK && i < cart->line_count; i++)
+        alone->lines[i].left = cart->lines[i].quantity *
+                               cart->lines[i].unit_price;
+    return status;
+}
+
 static enum ep_status run_options(struct evaluation *ev, struct ep_error *err)
 {
     struct pass *passes = ep_arena_calloc(ev->ctx.arena, 3, sizeof(*passes));
     enum ep_status status;
 
-    if (passes == NULL || pass_init(ev, &passes[1], 1) != EP_OK ||
+    if (passes == NULL || pristine_init(ev, &passes[1]) != EP_OK ||
         pass_init(ev, &passes[2], 1) != EP_OK)
         return ep_error_set(err, EP_ERR_NOMEM, NULL, "out of memory");
     status = run_stackable(ev, &passes[0], err);

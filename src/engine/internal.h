@@ -283,6 +283,8 @@ struct turn {
     uint32_t *merge;                /* scratch for merging line lists */
     struct unit *consume;           /* units to consume if it applies */
     size_t consume_count;
+    bool totals_only;               /* skip spreading over lines */
+    int64_t total;                  /* the promotion's discount */
 };
 
 /*
@@ -297,6 +299,8 @@ enum ep_status pass_run(struct turn *turn, struct pass *pass,
  * Computes promotion t->p's discount per line of E into t->discount, or the
  * at-turn reason it does not apply (with a detail). Units it would consume
  * are listed in t->consume; the pass consumes them only if it applies.
+ * With t->totals_only, only the total is wanted (outcome->amount): amounts
+ * that would be allocated over lines are not.
  */
 enum ep_status kinds_compute(struct turn *t, struct pass_outcome *outcome,
                              struct ep_error *err);

@@ -80,6 +80,9 @@ static void spread_transaction(struct turn *t, int64_t total)
 
     if (ru->has_cap && total > ru->cap)
         total = ru->cap;
+    t->total = total;
+    if (t->totals_only)
+        return;
     for (size_t k = 0; k < t->e_count; k++)
         t->weights[k] = left_of(t, k);
     allocate_over(t, total);
@@ -90,7 +93,11 @@ static void cap_per_line(struct turn *t)
 {
     const struct rules *ru = &t->p->rules;
 
-    if (!ru->has_cap || sum_discounts(t) <= ru->cap)
+    t->total = sum_discounts(t);
+    if (!ru->has_cap || t->total <= ru->cap)
+        return;
+    t->total = ru->cap;
+    if (t->totals_only)
         return;
     memcpy(t->weights, t->discount, t->e_count * sizeof(*t->weights));
     allocate_over(t, ru->cap);
@@ -682,6 +689,7 @@ enum ep_status kinds_compute(struct turn *t, struct pass_outcome *o,
     memset(o, 0, sizeof(*o));
     t->consume = NULL;
     t->consume_count = 0;
+    t->total = 0;
     t->e_count = scope_lines(t, &t->p->scope, &t->item->scope_hits, t->e);
     if (t->p->rules.kind == KIND_BUY_X_GET_Y)
         mark_bxgy(t);
@@ -703,7 +711,7 @@ enum ep_status kinds_compute(struct turn *t, struct pass_outcome *o,
         return ep_error_set(err, status, NULL, "out of memory");
     if (o->reason != REASON_APPLIED)
         return EP_OK;
-    o->amount = sum_discounts(t);
+    o->amount = t->total;
     if (o->amount == 0)
         fail(o, REASON_ZERO_DISCOUNT, "it would take nothing off");
     return EP_OK;

@@ -64,6 +64,7 @@ enum ep_status pass_run(struct turn *t, struct pass *pass,
         pass->lines[i].used = NULL;
     }
     t->pass = pass;
+    t->totals_only = false;
     for (size_t k = 0; status == EP_OK && k < pass->count; k++) {
         struct pass_outcome *outcome = &pass->outcomes[k];
         t->item = pass->order[k];
