@@ -386,19 +386,26 @@ static enum ep_status apply_text(struct run *run, char *text, size_t length)
     bool full = run->report->kind != SYNC_INCREMENTAL;
     enum ep_status status;
 
+    int64_t t0 = monotonic_ms();
+
     status = full ? sync_payload_parse_full(text, length, run->config->store_id,
                                             &run->arena, &payload, &run->error)
                   : sync_payload_parse_incremental(text, length, &run->arena,
                                                    &payload, &run->error);
+    run->report->parse_ms = monotonic_ms() - t0;
     if (status != EP_OK)
         return status;
     run->report->received = (int64_t)payload.promotion_count;
     status = reject_foreign(run, &payload);
+    t0 = monotonic_ms();
     if (status == EP_OK)
         status = sync_prepare(&payload, full, run->options, &run->arena,
                               &prepared, &run->error);
+    run->report->prepare_ms = monotonic_ms() - t0;
+    t0 = monotonic_ms();
     if (status == EP_OK)
         status = store_apply(run, &payload, &prepared);
+    run->report->apply_ms = monotonic_ms() - t0;
     if (status == EP_OK)
         status = note_rejections(run, &payload);
     return status;
@@ -431,6 +438,7 @@ static enum ep_status fetch(struct run *run, enum sync_kind kind,
     size_t base = strlen(c->cms_url);
     char url[2048];
     struct cms_request req;
+    int64_t start;
     enum ep_status status;
 
     while (base > 0 && c->cms_url[base - 1] == '/')
@@ -445,9 +453,11 @@ static enum ep_status fetch(struct run *run, enum sync_kind kind,
     req.connect_timeout_s = c->connect_timeout;
     req.timeout_s = c->request_timeout;
     req.cancel = run->options != NULL ? run->options->cancel : NULL;
+    start = monotonic_ms();
     status = req.body != NULL ? cms_post(&req, response, &run->error)
                               : ep_error_set(&run->error, EP_ERR_NOMEM, NULL,
                                              "out of memory");
+    run->report->fetch_ms += monotonic_ms() - start;
     ep_free((char *)req.body);
     run->report->http_status = response->http_status;
     snprintf(run->report->cms_version, sizeof(run->report->cms_version), "%s",

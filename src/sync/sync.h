@@ -147,6 +147,10 @@ struct sync_report {
     int64_t deleted;           /* removed */
     int64_t skipped;           /* left out as invalid or duplicate */
     int64_t duration_ms;       /* the whole run */
+    int64_t fetch_ms;          /* of which: receiving the body */
+    int64_t parse_ms;          /* scanning it */
+    int64_t prepare_ms;        /* validating (engine compiler) */
+    int64_t apply_ms;          /* the store's transaction */
     char started_at[EP_TIMESTAMP_TEXT_MAX]; /* UTC, milliseconds */
     char cms_version[SYNC_NOTE_MAX];        /* X-CMS-Version, or "" */
     char fallback[SYNC_NOTE_MAX];       /* why an incremental ran full, or "" */
