@@ -62,18 +62,23 @@ struct evaluation {
 
 /* ---- candidates ------------------------------------------------------- */
 
-static int compare_entry_key(const void *key, const void *entry)
-{
-    return strcmp(key, ((const struct index_entry *)entry)->key);
-}
-
 static const struct index_entry *index_find(const struct index *index,
                                             const char *key)
 {
-    if (key == NULL || index->count == 0)
-        return NULL;
-    return bsearch(key, index->entries, index->count, sizeof(*index->entries),
-                   compare_entry_key);
+    size_t lo = 0;
+    size_t hi = index->count;
+
+    while (key != NULL && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(key, index->entries[mid].key);
+        if (c == 0)
+            return &index->entries[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
 }
 
 /* Adds promotion index as a candidate; returns its position + 1, 0 when
