@@ -12,6 +12,8 @@
 
 static atomic_long fail_countdown;   /* 0: off; k: the kth next call fails */
 static atomic_long allocation_count; /* allocations attempted so far */
+static _Thread_local bool failure_seen; /* an allocation of this thread
+                                          failed since the last reset */
 
 static int should_fail(void)
 {
@@ -25,32 +27,48 @@ static int should_fail(void)
     return left == 1;
 }
 
+/* Notes a failed allocation for ep_mem_failure_seen; returns NULL. */
+static void *failed(void)
+{
+    failure_seen = true;
+    return NULL;
+}
+
 void *ep_malloc(size_t size)
 {
+    void *p;
+
     if (should_fail())
-        return NULL;
-    return malloc(size == 0 ? 1 : size);
+        return failed();
+    p = malloc(size == 0 ? 1 : size);
+    return p != NULL ? p : failed();
 }
 
 void *ep_calloc(size_t count, size_t size)
 {
+    void *p;
+
     if (size != 0 && count > SIZE_MAX / size)
-        return NULL;
+        return failed();
     if (should_fail())
-        return NULL;
-    return calloc(count == 0 ? 1 : count, size == 0 ? 1 : size);
+        return failed();
+    p = calloc(count == 0 ? 1 : count, size == 0 ? 1 : size);
+    return p != NULL ? p : failed();
 }
 
 void *ep_reallocarray(void *ptr, size_t count, size_t size)
 {
     size_t total;
 
+    void *p;
+
     if (size != 0 && count > SIZE_MAX / size)
-        return NULL;
+        return failed();
     total = count * size;
     if (should_fail())
-        return NULL;
-    return realloc(ptr, total == 0 ? 1 : total);
+        return failed();
+    p = realloc(ptr, total == 0 ? 1 : total);
+    return p != NULL ? p : failed();
 }
 
 char *ep_strndup(const char *s, size_t n)
@@ -77,6 +95,16 @@ char *ep_strdup(const char *s)
 void ep_free(void *ptr)
 {
     free(ptr);
+}
+
+void ep_mem_failure_reset(void)
+{
+    failure_seen = false;
+}
+
+bool ep_mem_failure_seen(void)
+{
+    return failure_seen;
 }
 
 void ep_mem_fail_at(long nth)

@@ -10,6 +10,7 @@
 #ifndef EP_MEM_H
 #define EP_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* malloc(size); NULL on failure or when size is 0 is allowed. */
@@ -38,6 +39,15 @@ void ep_free(void *ptr);
  * fails, and every one after it succeeds again. 0 disables injection.
  */
 void ep_mem_fail_at(long nth);
+
+/*
+ * Whether an allocation of this thread failed since the last reset: a
+ * library that hides out-of-memory behind another error (jansson reports a
+ * parse error) is asked with this, so that no caller takes an allocation
+ * failure for bad input.
+ */
+void ep_mem_failure_reset(void);
+bool ep_mem_failure_seen(void);
 
 /* Number of allocations made since the process started (for tests). */
 long ep_mem_allocation_count(void);

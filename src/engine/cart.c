@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "common/money.h"
 #include "engine/internal.h"
 
@@ -329,14 +330,22 @@ enum ep_status cart_parse(const char *text, size_t length,
                           struct ep_error *err)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(text, length, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root;
     enum ep_status status;
 
+    ep_mem_failure_reset();
+    root = json_loadb(text, length, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL && ep_mem_failure_seen())
+        return ep_error_set(err, EP_ERR_NOMEM, NULL, "out of memory");
     if (root == NULL)
         return ep_error_set(err, EP_ERR_INVALID, NULL,
                             "not valid JSON: %s (line %d, column %d)",
                             jerr.text, jerr.line, jerr.column);
     status = cart_from_json(root, arena, out, err);
     json_decref(root);
+    if (ep_mem_failure_seen()) {
+        ep_error_clear(err);
+        return ep_error_set(err, EP_ERR_NOMEM, NULL, "out of memory");
+    }
     return status;
 }

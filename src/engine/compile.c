@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "common/money.h"
 #include "engine/internal.h"
 
@@ -211,7 +212,11 @@ static enum ep_status parse_object(const char *text, const char *field,
     *out = NULL;
     if (text == NULL)
         return required ? invalid(err, field, "a JSON object") : EP_OK;
+    ep_mem_failure_reset();
     root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL && ep_mem_failure_seen())
+        return ep_error_set(err, EP_ERR_NOMEM, field, "%s: out of memory",
+                            field);
     if (root == NULL)
         return ep_error_set(err, EP_ERR_INVALID, field,
                             "%s: not valid JSON: %s (line %d, column %d)",
@@ -360,7 +365,10 @@ static enum ep_status compile_valid_days(const struct promo_record *r,
     p->valid_days = 0;
     if (r->valid_days_json == NULL)
         return EP_OK;
+    ep_mem_failure_reset();
     days = json_loads(r->valid_days_json, JSON_DECODE_ANY, &jerr);
+    if (days == NULL && ep_mem_failure_seen())
+        return ep_error_set(err, EP_ERR_NOMEM, "valid_days", "out of memory");
     if (days == NULL || !(json_is_array(days) || json_is_null(days))) {
         json_decref(days);
         return invalid(err, "valid_days", "an array of weekday names or null");
@@ -844,7 +852,14 @@ enum ep_status promotion_compile(const struct promo_record *record,
     memset(p, 0, sizeof(*p));
     p->record = record;
     p->priority = record->execution_priority;
+    ep_mem_failure_reset();
     status = compile_steps(record, arena, p, err);
+    if (ep_mem_failure_seen()) {
+        /* jansson can hide a failed allocation behind a parse error or a
+         * missing member: whatever it said, this was out of memory. */
+        ep_error_clear(err);
+        status = ep_error_set(err, EP_ERR_NOMEM, NULL, "out of memory");
+    }
     if (status == EP_OK) {
         p->code_key = code_key_make(arena, record->code);
         if (p->code_key == NULL)
