@@ -806,14 +806,35 @@ static PGconn *connect_url(const char *conninfo)
     return PQconnectdbParams(keys, values, 1);
 }
 
+/* Refuses a URL libpq cannot read, as a configuration error. */
+static enum ep_status check_url(const char *conninfo, struct ep_error *err)
+{
+    char *parse_error = NULL;
+    char message[320];
+    PQconninfoOption *parsed = PQconninfoParse(conninfo, &parse_error);
+
+    if (parsed != NULL) {
+        PQconninfoFree(parsed);
+        return EP_OK;
+    }
+    message_of(parse_error != NULL ? parse_error : "out of memory", message,
+               sizeof(message));
+    PQfreemem(parse_error);
+    return ep_error_set(err, EP_ERR_CONFIG, "db",
+                        "db: not a PostgreSQL URL libpq can read: %s",
+                        message);
+}
+
 enum ep_status store_postgres_open(const char *conninfo,
                                    const struct store_options *options,
                                    struct store **out, struct ep_error *err)
 {
     struct pg_store *s = NULL;
     char message[320];
-    enum ep_status status;
+    enum ep_status status = check_url(conninfo, err);
 
+    if (status != EP_OK)
+        return status;
     s = ep_calloc(1, sizeof(*s));
     if (s == NULL)
         return ep_error_set(err, EP_ERR_NOMEM, "db", "db: out of memory");

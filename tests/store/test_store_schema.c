@@ -348,6 +348,11 @@ static void test_unreachable_postgres_is_an_io_error(void **state)
     assert_null(store);
     assert_non_null(strstr(err.message, "cannot connect to PostgreSQL"));
     assert_null(strstr(err.message, "secret"));
+    ep_error_clear(&err);
+    assert_int_equal(store_open("postgresql://127.0.0.1/db?nonsense=1", NULL,
+                                &store, &err),
+                     EP_ERR_CONFIG);
+    assert_string_equal(err.field, "db");
 }
 
 int main(void)
