@@ -58,5 +58,6 @@ enum ep_status cli_cmd_commit(struct cli_context *ctx);
 enum ep_status cli_cmd_void(struct cli_context *ctx);
 enum ep_status cli_cmd_sync(struct cli_context *ctx);
 enum ep_status cli_cmd_holidays(struct cli_context *ctx);
+enum ep_status cli_cmd_demo(struct cli_context *ctx);
 
 #endif

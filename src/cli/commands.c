@@ -23,5 +23,7 @@ const struct cli_command cli_commands[] = {
       "sync promotions from the CMS, or import a full-sync body from FILE" },
     { "holidays", cli_cmd_holidays, "import FILE",
       "replace the imported holiday calendar (JSON or CSV date,name)" },
+    { "demo", cli_cmd_demo, "[--from FILE] [--no-serve]",
+      "load the example store's promotions and serve them" },
     { NULL, NULL, NULL, NULL },
 };
