@@ -71,6 +71,13 @@ else
 fi
 
 PGWORK=$(mktemp -d "${TMPDIR:-/tmp}/edgepromo-pg-XXXXXX")
+# As root, the folder must be reachable by the postgres user: a TMPDIR
+# under /root is not, so fall back to /tmp.
+if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$PGWORK/.."
+then
+    rmdir "$PGWORK"
+    PGWORK=$(mktemp -d /tmp/edgepromo-pg-XXXXXX)
+fi
 DATA="$PGWORK/data"
 LOG="$PGWORK/server.log"
 STARTED=0
