@@ -50,8 +50,7 @@ struct api_server;
  */
 enum ep_status api_server_start(const struct ep_config *config,
                                 const struct api_options *options,
-                                struct api_server **out,
-                                struct ep_error *err);
+                                struct api_server **out, struct ep_error *err);
 
 /* The TCP port the server listens on (the bound one when 0 was asked). */
 uint16_t api_server_port(const struct api_server *server);

@@ -14,8 +14,7 @@ enum ep_status api_call_store(struct api_call *call, struct store **out)
     return api_worker_store(call->worker, out, &call->err);
 }
 
-enum ep_status api_call_snapshot(struct api_call *call,
-                                 struct promo_set **out)
+enum ep_status api_call_snapshot(struct api_call *call, struct promo_set **out)
 {
     struct promo_set *set = engine_slot_acquire(call->server->slot);
 
@@ -29,8 +28,8 @@ enum ep_status api_call_snapshot(struct api_call *call,
 enum ep_status api_call_bad_query(struct api_call *call, const char *key,
                                   const char *expected)
 {
-    return ep_error_set(&call->err, EP_ERR_INVALID, key, "%s: expected %s",
-                        key, expected);
+    return ep_error_set(&call->err, EP_ERR_INVALID, key, "%s: expected %s", key,
+                        expected);
 }
 
 bool api_utc_text_to_epoch(const char *text, int64_t *out)

@@ -29,8 +29,7 @@ static enum ep_status parse_json(struct api_call *call, json_t **out)
         return ep_error_set(&call->err, EP_ERR_INVALID, NULL,
                             "the body is empty: a JSON object is expected");
     }
-    *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-                      &jerr);
+    *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (*out == NULL) {
         call->error_kind = API_ERR_INVALID_JSON;
         return ep_error_set(&call->err, EP_ERR_INVALID, NULL,
@@ -149,8 +148,8 @@ enum ep_status api_handle_void(struct api_call *call)
     if (status == EP_OK)
         status = api_call_store(call, &store);
     if (status == EP_OK)
-        status = usage_void(store, transaction_id, ep_now(), call->out,
-                            &call->err);
+        status =
+            usage_void(store, transaction_id, ep_now(), call->out, &call->err);
     if (status == EP_OK)
         api_metrics_add(&call->server->metrics.voids);
     return status;

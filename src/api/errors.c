@@ -14,7 +14,7 @@ struct api_error_row {
 };
 
 static const struct api_error_row error_rows[API_ERROR_COUNT] = {
-#define API_ERROR_ROW(kind, http, code, message)                             \
+#define API_ERROR_ROW(kind, http, code, message) \
     [kind] = { http, code, message },
     API_ERROR_TABLE(API_ERROR_ROW)
 #undef API_ERROR_ROW

@@ -18,14 +18,14 @@
 
 /* What /healthz and /metrics report beyond the counters. */
 struct health {
-    bool database_up;          /* the database answered */
-    int64_t now;               /* epoch seconds */
-    bool has_last_sync;        /* a good sync is recorded */
-    int64_t last_sync_at;      /* its time, epoch seconds */
-    bool has_snapshot;         /* a snapshot is loaded */
-    size_t promotions;         /* in the snapshot */
-    size_t active;             /* in force now, any brand */
-    int64_t snapshot_at;       /* when it was adopted */
+    bool database_up;             /* the database answered */
+    int64_t now;                  /* epoch seconds */
+    bool has_last_sync;           /* a good sync is recorded */
+    int64_t last_sync_at;         /* its time, epoch seconds */
+    bool has_snapshot;            /* a snapshot is loaded */
+    size_t promotions;            /* in the snapshot */
+    size_t active;                /* in force now, any brand */
+    int64_t snapshot_at;          /* when it was adopted */
     struct store_sync_stats runs; /* sync log totals (metrics only) */
 };
 
@@ -58,9 +58,9 @@ static void read_database(struct api_call *call, struct health *h,
     if (status == EP_OK)
         status = store_data_version(store, &version, &call->err);
     if (status == EP_OK)
-        status = store_sync_state_get(store, config->company_id,
-                                      config->store_id, call->arena, &state,
-                                      &call->err);
+        status =
+            store_sync_state_get(store, config->company_id, config->store_id,
+                                 call->arena, &state, &call->err);
     if (status == EP_OK && with_runs)
         status = store_sync_stats_get(store, config->store_id, SYNC_RUNS_DAYS,
                                       &h->runs, &call->err);
@@ -70,8 +70,7 @@ static void read_database(struct api_call *call, struct health *h,
             api_utc_text_to_epoch(state.last_success_at, &h->last_sync_at);
 }
 
-static void read_health(struct api_call *call, struct health *h,
-                        bool with_runs)
+static void read_health(struct api_call *call, struct health *h, bool with_runs)
 {
     memset(h, 0, sizeof(*h));
     h->now = ep_now();
@@ -103,22 +102,24 @@ enum ep_status api_handle_healthz(struct api_call *call)
     read_health(call, &h, false);
     ok = h.database_up && h.has_snapshot;
     call->http_status = ok ? 200 : 503;
-    ep_buf_printf(out, "{\"status\":\"%s\",\"version\":\"%s\","
+    ep_buf_printf(out,
+                  "{\"status\":\"%s\",\"version\":\"%s\","
                   "\"database\":{\"up\":%s,\"error\":",
                   ok ? "ok" : "unavailable", EP_VERSION,
                   h.database_up ? "true" : "false");
     ep_buf_json_string(out, h.database_up ? NULL : call->err.message);
     ep_buf_puts(out, "},\"last_sync\":");
     write_last_sync(&h, out);
-    ep_buf_printf(out, ",\"promotions\":{\"loaded\":%zu,\"active\":%zu,"
+    ep_buf_printf(out,
+                  ",\"promotions\":{\"loaded\":%zu,\"active\":%zu,"
                   "\"snapshot_age_seconds\":%lld}}\n",
                   h.promotions, h.active,
                   (long long)(h.has_snapshot ? h.now - h.snapshot_at : -1));
     return EP_OK;
 }
 
-static void write_gauge(struct ep_buf *out, const char *name,
-                        const char *help, long long value)
+static void write_gauge(struct ep_buf *out, const char *name, const char *help,
+                        long long value)
 {
     ep_buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help,
                   name, name, value);
@@ -141,15 +142,14 @@ static void write_sync_runs(const struct health *h, struct ep_buf *out)
                     (long long)h->last_sync_at);
 }
 
-static void write_gauges(struct api_server *server,
-                         const struct health *h, struct ep_buf *out)
+static void write_gauges(struct api_server *server, const struct health *h,
+                         struct ep_buf *out)
 {
     write_gauge(out, "edgepromo_database_up",
                 "1 when the database answered this scrape.",
                 h->database_up ? 1 : 0);
     write_gauge(out, "edgepromo_promotions",
-                "Promotions in the served snapshot.",
-                (long long)h->promotions);
+                "Promotions in the served snapshot.", (long long)h->promotions);
     write_gauge(out, "edgepromo_active_promotions",
                 "Promotions in force now, any brand.", (long long)h->active);
     write_gauge(out, "edgepromo_snapshot_age_seconds",

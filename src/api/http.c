@@ -40,7 +40,7 @@
 #include "common/mem.h"
 
 #define LISTEN_TEXT_MAX 256
-#define BODY_FIRST_CAP 4096
+#define BODY_FIRST_CAP  4096
 
 uint64_t api_clock_us(void)
 {
@@ -135,8 +135,7 @@ static enum api_error_kind check_headers(const struct api_server *server,
     if (route->auth && !is_authorized(server, req->connection))
         return API_ERR_UNAUTHORIZED;
     if (route->body != API_BODY_NONE && has_body(req->connection) &&
-        !is_json_type(header(req->connection,
-                             MHD_HTTP_HEADER_CONTENT_TYPE)))
+        !is_json_type(header(req->connection, MHD_HTTP_HEADER_CONTENT_TYPE)))
         return API_ERR_MEDIA_TYPE;
     return API_ERROR_NONE;
 }
@@ -154,9 +153,8 @@ static void add_headers(struct api_server *server, struct MHD_Response *r,
                         const struct reply *reply)
 {
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            reply->content_type != NULL
-                                ? reply->content_type
-                                : "application/json");
+                            reply->content_type != NULL ? reply->content_type
+                                                        : "application/json");
     if (reply->allow != NULL)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, reply->allow);
     if (reply->replayed)
@@ -168,9 +166,9 @@ static void add_headers(struct api_server *server, struct MHD_Response *r,
 }
 
 /* Queues body as the response; the body is copied. */
-static enum MHD_Result queue(struct api_server *server,
-                             struct api_request *req, const char *body,
-                             size_t len, const struct reply *reply)
+static enum MHD_Result queue(struct api_server *server, struct api_request *req,
+                             const char *body, size_t len,
+                             const struct reply *reply)
 {
     struct MHD_Response *r;
     enum MHD_Result result;
@@ -246,8 +244,8 @@ static enum MHD_Result dispatch(struct api_server *server,
     enum MHD_Result result;
 
     if (worker == NULL)
-        return answer_error(server, req, API_ERR_UNAVAILABLE,
-                            "out of memory", NULL);
+        return answer_error(server, req, API_ERR_UNAVAILABLE, "out of memory",
+                            NULL);
     memset(&call, 0, sizeof(call));
     call.server = server;
     call.worker = worker;
@@ -321,12 +319,11 @@ static enum MHD_Result request_begin(struct api_server *server,
 }
 
 /* Copies a piece of body; false when memory runs out. */
-static bool body_append(struct api_request *req, const char *data,
-                        size_t size)
+static bool body_append(struct api_request *req, const char *data, size_t size)
 {
     size_t need = req->body_len + size + 1;
-    size_t cap = req->body_cap < BODY_FIRST_CAP ? BODY_FIRST_CAP
-                                                : req->body_cap;
+    size_t cap =
+        req->body_cap < BODY_FIRST_CAP ? BODY_FIRST_CAP : req->body_cap;
     char *grown;
 
     if (need > req->body_cap) {
@@ -362,8 +359,8 @@ static enum MHD_Result body_overflow(struct api_request *req)
 
 /* Stage 2: a piece of body. */
 static enum MHD_Result request_body(struct api_server *server,
-                                    struct api_request *req,
-                                    const char *data, size_t *size)
+                                    struct api_request *req, const char *data,
+                                    size_t *size)
 {
     size_t piece = *size;
 
@@ -377,8 +374,8 @@ static enum MHD_Result request_body(struct api_server *server,
         return MHD_YES;
     }
     if (!body_append(req, data, piece))
-        return answer_error(server, req, API_ERR_UNAVAILABLE,
-                            "out of memory", NULL);
+        return answer_error(server, req, API_ERR_UNAVAILABLE, "out of memory",
+                            NULL);
     return MHD_YES;
 }
 
@@ -449,9 +446,9 @@ static void on_completed(void *cls, struct MHD_Connection *connection,
                (unsigned long long)us);
     } else {
         ep_log(EP_LOG_INFO, "http.abort",
-               "method=%s route=%s status=%u us=%llu reason=%s",
-               req->method, api_route_label(route), req->http_status,
-               (unsigned long long)us, termination_name(toe));
+               "method=%s route=%s status=%u us=%llu reason=%s", req->method,
+               api_route_label(route), req->http_status, (unsigned long long)us,
+               termination_name(toe));
     }
     if (req->counted)
         atomic_fetch_sub(&server->in_flight, 1);
@@ -481,8 +478,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
  * into a socket address.
  */
 static enum ep_status resolve_listen(const char *listen,
-                                     struct sockaddr_storage *addr,
-                                     bool *ipv6, struct ep_error *err)
+                                     struct sockaddr_storage *addr, bool *ipv6,
+                                     struct ep_error *err)
 {
     char host[LISTEN_TEXT_MAX];
     const char *colon = strrchr(listen, ':');
@@ -519,27 +516,26 @@ static enum ep_status resolve_listen(const char *listen,
     return EP_OK;
 }
 
-enum ep_status api_http_start(struct api_server *server,
-                              struct ep_error *err)
+enum ep_status api_http_start(struct api_server *server, struct ep_error *err)
 {
     const char *listen = server->options.listen;
     struct sockaddr_storage addr;
     const union MHD_DaemonInfo *info;
     bool ipv6 = false;
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     enum ep_status status = resolve_listen(listen, &addr, &ipv6, err);
 
     if (status != EP_OK)
         return status;
     server->daemon = MHD_start_daemon(
         flags | (ipv6 ? MHD_USE_IPv6 : 0u), 0, NULL, NULL, on_request, server,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)server->config->threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, server->options.idle_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, server->options.connection_limit,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)server->config->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        server->options.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        server->options.connection_limit, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, server, MHD_OPTION_END);
     if (server->daemon == NULL)
         return ep_error_set(err, EP_ERR_IO, "listen",
                             "cannot listen on %s (%s)", listen,
@@ -558,8 +554,8 @@ void api_http_stop(struct api_server *server)
         return;
     atomic_store(&server->stopping, true);
     listen_fd = MHD_quiesce_daemon(server->daemon);
-    deadline = api_clock_us() +
-               (uint64_t)server->options.drain_timeout_ms * 1000u;
+    deadline =
+        api_clock_us() + (uint64_t)server->options.drain_timeout_ms * 1000u;
     while (atomic_load(&server->in_flight) > 0 && api_clock_us() < deadline) {
         struct timespec pause = { 0, 2 * 1000 * 1000 };
         nanosleep(&pause, NULL);

@@ -35,22 +35,22 @@ struct MHD_Connection;
  * Every error the API answers: X(kind, HTTP status, code, default message).
  * The code is the "error.code" of the JSON error shape.
  */
-#define API_ERROR_TABLE(X)                                                    \
-    X(API_ERR_INVALID_JSON, 400, "invalid_json", "the body is not JSON")      \
-    X(API_ERR_INVALID, 400, "invalid_request", "invalid request")             \
-    X(API_ERR_UNAUTHORIZED, 401, "unauthorized",                              \
-      "a valid 'Authorization: Bearer <token>' header is required")          \
-    X(API_ERR_NOT_FOUND, 404, "not_found", "not found")                       \
-    X(API_ERR_NO_ROUTE, 404, "route_not_found", "no such route")              \
-    X(API_ERR_METHOD, 405, "method_not_allowed",                              \
-      "method not allowed on this route")                                     \
-    X(API_ERR_CONFLICT, 409, "conflict", "conflicts with stored data")        \
-    X(API_ERR_TOO_LARGE, 413, "too_large", "the request body is too large")  \
-    X(API_ERR_MEDIA_TYPE, 415, "unsupported_media_type",                      \
-      "the body must be application/json")                                    \
-    X(API_ERR_INTERNAL, 500, "internal", "internal error")                    \
-    X(API_ERR_UNAVAILABLE, 503, "unavailable", "service unavailable")         \
-    X(API_ERR_BUSY, 503, "database_busy", "the database is busy; retry")      \
+#define API_ERROR_TABLE(X)                                                  \
+    X(API_ERR_INVALID_JSON, 400, "invalid_json", "the body is not JSON")    \
+    X(API_ERR_INVALID, 400, "invalid_request", "invalid request")           \
+    X(API_ERR_UNAUTHORIZED, 401, "unauthorized",                            \
+      "a valid 'Authorization: Bearer <token>' header is required")         \
+    X(API_ERR_NOT_FOUND, 404, "not_found", "not found")                     \
+    X(API_ERR_NO_ROUTE, 404, "route_not_found", "no such route")            \
+    X(API_ERR_METHOD, 405, "method_not_allowed",                            \
+      "method not allowed on this route")                                   \
+    X(API_ERR_CONFLICT, 409, "conflict", "conflicts with stored data")      \
+    X(API_ERR_TOO_LARGE, 413, "too_large", "the request body is too large") \
+    X(API_ERR_MEDIA_TYPE, 415, "unsupported_media_type",                    \
+      "the body must be application/json")                                  \
+    X(API_ERR_INTERNAL, 500, "internal", "internal error")                  \
+    X(API_ERR_UNAVAILABLE, 503, "unavailable", "service unavailable")       \
+    X(API_ERR_BUSY, 503, "database_busy", "the database is busy; retry")    \
     X(API_ERR_CMS, 503, "cms_unavailable", "the CMS could not be reached")
 
 enum api_error_kind {
@@ -87,7 +87,7 @@ enum api_body {
 };
 
 #define API_BODY_SMALL_BYTES 4096
-#define API_PATH_PARAMS_MAX 2
+#define API_PATH_PARAMS_MAX  2
 
 struct api_call;
 typedef enum ep_status (*api_handler_fn)(struct api_call *call);
@@ -99,36 +99,36 @@ typedef enum ep_status (*api_handler_fn)(struct api_call *call);
  * come before patterns that would also match them. Dispatch, 404/405 with
  * Allow, the metrics' route labels and docs/api.md all read it.
  */
-#define API_ROUTE_TABLE(X)                                                    \
-    X(API_ROUTE_EVALUATE, "POST", "/v1/cart/evaluate", api_handle_evaluate,   \
-      API_BODY_CART, true, "price a cart; no side effects")                   \
-    X(API_ROUTE_COMMIT, "POST", "/v1/transactions", api_handle_commit,        \
-      API_BODY_CART, true, "checkout: record the uses, idempotent")           \
-    X(API_ROUTE_VOID, "POST", "/v1/transactions/{transaction_id}/void",       \
-      api_handle_void, API_BODY_SMALL, true,                                  \
-      "give a checkout's uses back, idempotent")                              \
-    X(API_ROUTE_ACTIVE, "GET", "/v1/promotions/active",                       \
-      api_handle_promotions_active, API_BODY_NONE, true,                      \
-      "promotions in force now or at ?at=, for ?brand_id=")                   \
-    X(API_ROUTE_PROMOTIONS, "GET", "/v1/promotions",                          \
-      api_handle_promotions_list, API_BODY_NONE, true,                        \
-      "all promotions, by ?type= and ?auto_apply=")                           \
-    X(API_ROUTE_PROMOTION, "GET", "/v1/promotions/{code}",                    \
-      api_handle_promotion_get, API_BODY_NONE, true,                          \
-      "the promotion a typed code picks")                                     \
-    X(API_ROUTE_USAGE, "GET", "/v1/usage/{promotion_id}",                     \
-      api_handle_usage_get, API_BODY_NONE, true,                              \
-      "a promotion's uses today, for ?customer_id=")                          \
-    X(API_ROUTE_SYNC, "POST", "/v1/sync", api_handle_sync_trigger,            \
-      API_BODY_SMALL, true, "run a full or incremental sync now")             \
-    X(API_ROUTE_SYNC_LAST, "GET", "/v1/sync/last", api_handle_sync_last,      \
-      API_BODY_NONE, true, "the last sync run")                               \
-    X(API_ROUTE_SYNC_STATS, "GET", "/v1/sync/stats", api_handle_sync_stats,   \
-      API_BODY_NONE, true, "sync totals over ?days= (default 7)")            \
-    X(API_ROUTE_HEALTHZ, "GET", "/healthz", api_handle_healthz,               \
-      API_BODY_NONE, false, "liveness: database, last sync, promotions")     \
-    X(API_ROUTE_METRICS, "GET", "/metrics", api_handle_metrics,               \
-      API_BODY_NONE, false, "Prometheus text format")
+#define API_ROUTE_TABLE(X)                                                     \
+    X(API_ROUTE_EVALUATE, "POST", "/v1/cart/evaluate", api_handle_evaluate,    \
+      API_BODY_CART, true, "price a cart; no side effects")                    \
+    X(API_ROUTE_COMMIT, "POST", "/v1/transactions", api_handle_commit,         \
+      API_BODY_CART, true, "checkout: record the uses, idempotent")            \
+    X(API_ROUTE_VOID, "POST", "/v1/transactions/{transaction_id}/void",        \
+      api_handle_void, API_BODY_SMALL, true,                                   \
+      "give a checkout's uses back, idempotent")                               \
+    X(API_ROUTE_ACTIVE, "GET", "/v1/promotions/active",                        \
+      api_handle_promotions_active, API_BODY_NONE, true,                       \
+      "promotions in force now or at ?at=, for ?brand_id=")                    \
+    X(API_ROUTE_PROMOTIONS, "GET", "/v1/promotions",                           \
+      api_handle_promotions_list, API_BODY_NONE, true,                         \
+      "all promotions, by ?type= and ?auto_apply=")                            \
+    X(API_ROUTE_PROMOTION, "GET", "/v1/promotions/{code}",                     \
+      api_handle_promotion_get, API_BODY_NONE, true,                           \
+      "the promotion a typed code picks")                                      \
+    X(API_ROUTE_USAGE, "GET", "/v1/usage/{promotion_id}",                      \
+      api_handle_usage_get, API_BODY_NONE, true,                               \
+      "a promotion's uses today, for ?customer_id=")                           \
+    X(API_ROUTE_SYNC, "POST", "/v1/sync", api_handle_sync_trigger,             \
+      API_BODY_SMALL, true, "run a full or incremental sync now")              \
+    X(API_ROUTE_SYNC_LAST, "GET", "/v1/sync/last", api_handle_sync_last,       \
+      API_BODY_NONE, true, "the last sync run")                                \
+    X(API_ROUTE_SYNC_STATS, "GET", "/v1/sync/stats", api_handle_sync_stats,    \
+      API_BODY_NONE, true, "sync totals over ?days= (default 7)")              \
+    X(API_ROUTE_HEALTHZ, "GET", "/healthz", api_handle_healthz, API_BODY_NONE, \
+      false, "liveness: database, last sync, promotions")                      \
+    X(API_ROUTE_METRICS, "GET", "/metrics", api_handle_metrics, API_BODY_NONE, \
+      false, "Prometheus text format")
 
 enum api_route_id {
 #define API_ROUTE_ENUM(id, method, pattern, handler, body, auth, summary) id,
@@ -172,14 +172,15 @@ const char *api_route_method(enum api_route_id id);
 /* ---- metrics ---------------------------------------------------------- */
 
 /* HTTP statuses counted one by one; any other counts as "other". */
-#define API_METRIC_STATUSES(X)                                                \
+#define API_METRIC_STATUSES(X) \
     X(200) X(400) X(401) X(404) X(405) X(409) X(413) X(415) X(500) X(503)
 #define API_METRIC_STATUS_COUNT 11
 
 /* Upper bounds of the latency histogram, microseconds; then +Inf. */
-#define API_METRIC_BUCKETS(X)                                                 \
-    X(100) X(250) X(500) X(1000) X(2500) X(5000) X(10000) X(25000)           \
-    X(50000) X(100000) X(250000) X(500000) X(1000000) X(2500000)
+#define API_METRIC_BUCKETS(X)                                                  \
+    X(100)                                                                     \
+    X(250) X(500) X(1000) X(2500) X(5000) X(10000) X(25000) X(50000) X(100000) \
+        X(250000) X(500000) X(1000000) X(2500000)
 #define API_METRIC_BUCKET_COUNT 15
 
 /* How a checkout ended, for edgepromo_commits_total. */
@@ -195,11 +196,11 @@ struct api_metrics {
     atomic_uint_fast64_t requests[API_ROUTE_COUNT][API_METRIC_STATUS_COUNT];
     atomic_uint_fast64_t buckets[API_ROUTE_COUNT][API_METRIC_BUCKET_COUNT];
     atomic_uint_fast64_t latency_us[API_ROUTE_COUNT]; /* sum, microseconds */
-    atomic_uint_fast64_t evaluations;        /* carts priced (evaluate) */
+    atomic_uint_fast64_t evaluations; /* carts priced (evaluate) */
     atomic_uint_fast64_t commits[API_COMMIT_OUTCOME_COUNT];
-    atomic_uint_fast64_t voids;              /* voids answered 200 */
-    atomic_uint_fast64_t reloads;            /* snapshots adopted */
-    atomic_uint_fast64_t reload_failures;    /* snapshot loads that failed */
+    atomic_uint_fast64_t voids;           /* voids answered 200 */
+    atomic_uint_fast64_t reloads;         /* snapshots adopted */
+    atomic_uint_fast64_t reload_failures; /* snapshot loads that failed */
 };
 
 /* Counts one finished request: its route, HTTP status and duration. */
@@ -230,62 +231,62 @@ struct api_worker {
 
 /* The thread that keeps the snapshot in step with the database. */
 struct api_watcher {
-    pthread_t thread;      /* valid while started */
-    bool started;          /* the thread runs */
-    pthread_mutex_t lock;  /* guards stop and wake */
-    pthread_cond_t wake;   /* signalled by stop */
-    bool stop;             /* under lock: the thread must end */
-    struct store *store;   /* the watcher's own connection */
-    int64_t data_version;  /* of the database the snapshot was built from */
+    pthread_t thread;     /* valid while started */
+    bool started;         /* the thread runs */
+    pthread_mutex_t lock; /* guards stop and wake */
+    pthread_cond_t wake;  /* signalled by stop */
+    bool stop;            /* under lock: the thread must end */
+    struct store *store;  /* the watcher's own connection */
+    int64_t data_version; /* of the database the snapshot was built from */
 };
 
 struct api_server {
-    const struct ep_config *config;  /* borrowed; outlives the server */
-    struct api_options options;      /* defaults filled in */
-    struct MHD_Daemon *daemon;       /* NULL until started */
-    uint16_t port;                   /* bound TCP port */
-    size_t cart_body_max;            /* max_body_bytes */
-    struct engine_slot *slot;        /* the current snapshot; owned */
-    _Atomic int64_t snapshot_at;     /* when it was adopted, epoch seconds */
-    struct api_metrics metrics;      /* counters */
-    struct api_watcher watcher;      /* snapshot reloads */
-    pthread_mutex_t workers_lock;    /* guards workers */
-    struct api_worker *workers;      /* every worker's state; owned */
-    atomic_bool stopping;            /* graceful stop begun */
-    atomic_long in_flight;           /* requests begun and not completed */
+    const struct ep_config *config; /* borrowed; outlives the server */
+    struct api_options options;     /* defaults filled in */
+    struct MHD_Daemon *daemon;      /* NULL until started */
+    uint16_t port;                  /* bound TCP port */
+    size_t cart_body_max;           /* max_body_bytes */
+    struct engine_slot *slot;       /* the current snapshot; owned */
+    _Atomic int64_t snapshot_at;    /* when it was adopted, epoch seconds */
+    struct api_metrics metrics;     /* counters */
+    struct api_watcher watcher;     /* snapshot reloads */
+    pthread_mutex_t workers_lock;   /* guards workers */
+    struct api_worker *workers;     /* every worker's state; owned */
+    atomic_bool stopping;           /* graceful stop begun */
+    atomic_long in_flight;          /* requests begun and not completed */
 };
 
 /* ---- a request, and the call a handler gets ---------------------------- */
 
 /* One HTTP request, from its headers to its completion. Heap-owned. */
 struct api_request {
-    struct api_match match;          /* route and path parameters */
-    char *path;                      /* owned copy; params point into it */
-    const char *method;              /* libmicrohttpd's, for the request */
+    struct api_match match;            /* route and path parameters */
+    char *path;                        /* owned copy; params point into it */
+    const char *method;                /* libmicrohttpd's, for the request */
     struct MHD_Connection *connection; /* borrowed */
-    char *body;                      /* owned; NUL-terminated */
-    size_t body_len;                 /* bytes in body */
-    size_t body_cap;                 /* bytes allocated */
-    size_t body_limit;               /* bytes accepted */
-    uint64_t started_us;             /* monotonic clock at the headers */
-    enum api_error_kind pending;     /* error found at the headers */
-    unsigned http_status;            /* what was answered; 0: nothing */
-    bool answered;                   /* a response is queued */
-    bool counted;                    /* in server->in_flight */
+    char *body;                        /* owned; NUL-terminated */
+    size_t body_len;                   /* bytes in body */
+    size_t body_cap;                   /* bytes allocated */
+    size_t body_limit;                 /* bytes accepted */
+    uint64_t started_us;               /* monotonic clock at the headers */
+    enum api_error_kind pending;       /* error found at the headers */
+    unsigned http_status;              /* what was answered; 0: nothing */
+    bool answered;                     /* a response is queued */
+    bool counted;                      /* in server->in_flight */
 };
 
 /* What a handler gets and fills in. */
 struct api_call {
-    struct api_server *server;   /* borrowed */
-    struct api_worker *worker;   /* this thread's store and arena */
-    struct api_request *request; /* params and body */
-    struct ep_arena *arena;      /* worker's, reset after the request */
-    struct ep_buf *out;          /* the response body (JSON by default) */
-    unsigned http_status;        /* 200 unless the handler sets it */
-    const char *content_type;    /* NULL: application/json */
-    bool replayed;               /* commit replay: Idempotent-Replayed */
+    struct api_server *server;      /* borrowed */
+    struct api_worker *worker;      /* this thread's store and arena */
+    struct api_request *request;    /* params and body */
+    struct ep_arena *arena;         /* worker's, reset after the request */
+    struct ep_buf *out;             /* the response body (JSON by default) */
+    unsigned http_status;           /* 200 unless the handler sets it */
+    const char *content_type;       /* NULL: application/json */
+    bool replayed;                  /* commit replay: Idempotent-Replayed */
     enum api_error_kind error_kind; /* API_ERROR_NONE: from the status */
-    struct ep_error err;         /* the handler's error, if it fails */
+    struct ep_error err;            /* the handler's error, if it fails */
 };
 
 /* The value of query parameter key, or NULL (libmicrohttpd's memory). */
@@ -304,8 +305,7 @@ enum ep_status api_call_store(struct api_call *call, struct store **out);
  * The current snapshot with a reference the caller releases with
  * promo_set_release. EP_ERR_UNAVAILABLE when none is loaded.
  */
-enum ep_status api_call_snapshot(struct api_call *call,
-                                 struct promo_set **out);
+enum ep_status api_call_snapshot(struct api_call *call, struct promo_set **out);
 
 /* Sets err for a bad query parameter and returns EP_ERR_INVALID. */
 enum ep_status api_call_bad_query(struct api_call *call, const char *key,
@@ -336,8 +336,7 @@ void api_watcher_stop(struct api_server *server);
 /* ---- the HTTP layer (http.c) --------------------------------------------- */
 
 /* Starts the libmicrohttpd daemon on the options' listen address. */
-enum ep_status api_http_start(struct api_server *server,
-                              struct ep_error *err);
+enum ep_status api_http_start(struct api_server *server, struct ep_error *err);
 
 /*
  * Stops accepting, waits for requests in flight (drain_timeout_ms at
@@ -350,8 +349,7 @@ uint64_t api_clock_us(void);
 
 /* ---- handlers (one per route row) ------------------------------------- */
 
-#define API_HANDLER_DECLARE(id, method, pattern, handler, body, auth,        \
-                            summary)                                          \
+#define API_HANDLER_DECLARE(id, method, pattern, handler, body, auth, summary) \
     enum ep_status handler(struct api_call *call);
 API_ROUTE_TABLE(API_HANDLER_DECLARE)
 #undef API_HANDLER_DECLARE

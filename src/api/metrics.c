@@ -27,7 +27,7 @@ static const uint64_t bucket_bounds_us[API_METRIC_BUCKET_COUNT - 1] = {
 };
 
 #define STATUS_OTHER (API_METRIC_STATUS_COUNT - 1)
-#define BUCKET_INF (API_METRIC_BUCKET_COUNT - 1)
+#define BUCKET_INF   (API_METRIC_BUCKET_COUNT - 1)
 
 static size_t status_index(unsigned http_status)
 {
@@ -89,8 +89,8 @@ static void write_request_counts(struct api_metrics *m, struct ep_buf *out)
                 ep_buf_printf(out, ",status=\"other\"} %llu\n",
                               (unsigned long long)n);
             else
-                ep_buf_printf(out, ",status=\"%u\"} %llu\n",
-                              metric_statuses[s], (unsigned long long)n);
+                ep_buf_printf(out, ",status=\"%u\"} %llu\n", metric_statuses[s],
+                              (unsigned long long)n);
         }
     }
 }
@@ -128,8 +128,7 @@ static void write_histogram(struct api_metrics *m, enum api_route_id r,
     ep_buf_printf(out, "} %llu\n", (unsigned long long)total);
 }
 
-void api_metrics_write_requests(struct api_metrics *metrics,
-                                struct ep_buf *out)
+void api_metrics_write_requests(struct api_metrics *metrics, struct ep_buf *out)
 {
     write_request_counts(metrics, out);
     ep_buf_puts(out, "# HELP edgepromo_http_request_duration_seconds Time "
@@ -143,8 +142,8 @@ void api_metrics_write_requests(struct api_metrics *metrics,
 static void write_counter(struct ep_buf *out, const char *name,
                           const char *help, uint64_t value)
 {
-    ep_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name,
-                  help, name, name, (unsigned long long)value);
+    ep_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help,
+                  name, name, (unsigned long long)value);
 }
 
 static const char *const commit_outcomes[API_COMMIT_OUTCOME_COUNT] = {
@@ -153,8 +152,7 @@ static const char *const commit_outcomes[API_COMMIT_OUTCOME_COUNT] = {
     [API_COMMIT_FAILED] = "failed",
 };
 
-void api_metrics_write_counters(struct api_metrics *metrics,
-                                struct ep_buf *out)
+void api_metrics_write_counters(struct api_metrics *metrics, struct ep_buf *out)
 {
     write_counter(out, "edgepromo_evaluations_total",
                   "Carts priced by /v1/cart/evaluate.",

@@ -49,12 +49,12 @@ static enum ep_status query_at(struct api_call *call, int64_t *at)
 
 /* Writes the promotions of set for which keep() says yes. */
 struct promo_filter {
-    int64_t at;             /* active: the instant */
-    const char *brand_id;   /* active: the brand, or NULL */
-    bool active_only;       /* judge promo_set_is_active_at */
-    const char *type;       /* list: promo_type, or NULL */
-    int auto_apply;         /* list: -1 any, 0 no, 1 yes */
-    const char *code;       /* list: the code (case ignored), or NULL */
+    int64_t at;           /* active: the instant */
+    const char *brand_id; /* active: the brand, or NULL */
+    bool active_only;     /* judge promo_set_is_active_at */
+    const char *type;     /* list: promo_type, or NULL */
+    int auto_apply;       /* list: -1 any, 0 no, 1 yes */
+    const char *code;     /* list: the code (case ignored), or NULL */
 };
 
 static bool filter_keeps(const struct promo_set *set, size_t i,
@@ -183,8 +183,8 @@ static void write_limit(struct ep_buf *out, const char *key, bool has,
 }
 
 static void write_limits(const struct promo_record *r,
-                         const struct store_usage_summary *s,
-                         bool has_customer, struct ep_buf *out)
+                         const struct store_usage_summary *s, bool has_customer,
+                         struct ep_buf *out)
 {
     ep_buf_puts(out, ",\"limits\":");
     if (r == NULL) {
@@ -204,8 +204,7 @@ static void write_limits(const struct promo_record *r,
 
 static void write_usage(const struct api_call *call, const char *date,
                         const struct promo_record *record,
-                        const struct store_usage_summary *s,
-                        struct ep_buf *out)
+                        const struct store_usage_summary *s, struct ep_buf *out)
 {
     const char *customer_id = query(call, "customer_id");
 
@@ -214,7 +213,8 @@ static void write_usage(const struct api_call *call, const char *date,
     api_json_member_string(out, "code", record ? record->code : NULL);
     api_json_member_string(out, "date", date);
     api_json_member_string(out, "customer_id", customer_id);
-    ep_buf_printf(out, ",\"current_uses\":%lld,\"local_uses\":%lld,"
+    ep_buf_printf(out,
+                  ",\"current_uses\":%lld,\"local_uses\":%lld,"
                   "\"voided_uses\":%lld,\"today_uses\":%lld,"
                   "\"customer_uses\":",
                   (long long)s->current_uses, (long long)s->local_uses,
@@ -252,14 +252,12 @@ enum ep_status api_handle_usage_get(struct api_call *call)
     ep_date_format(now.date, date);
     memset(&summary, 0, sizeof(summary));
     if (status == EP_OK)
-        status = store_usage_summary_get(store, id, date,
-                                         query(call, "customer_id"),
-                                         &summary, &call->err);
+        status = store_usage_summary_get(
+            store, id, date, query(call, "customer_id"), &summary, &call->err);
     if (status == EP_OK && !summary.promotion_known &&
         summary.local_uses + summary.voided_uses == 0)
         status = ep_error_set(&call->err, EP_ERR_NOT_FOUND, "promotion_id",
-                              "no promotion and no use has the id '%.64s'",
-                              id);
+                              "no promotion and no use has the id '%.64s'", id);
     if (status == EP_OK)
         write_usage(call, date, find_record(set, id), &summary, call->out);
     promo_set_release(set);

@@ -17,7 +17,7 @@
 #include "api/internal.h"
 
 static const struct api_route routes[] = {
-#define API_ROUTE_ROW(id, method, pattern, handler, body, auth, summary)     \
+#define API_ROUTE_ROW(id, method, pattern, handler, body, auth, summary) \
     { id, method, pattern, handler, body, auth, summary },
     API_ROUTE_TABLE(API_ROUTE_ROW)
 #undef API_ROUTE_ROW
@@ -120,8 +120,7 @@ static const char *const body_names[] = {
 void api_routes_describe(struct ep_buf *out)
 {
     for (size_t i = 0; i < ROUTE_ROWS; i++)
-        ep_buf_printf(out, "| `%s` | `%s` | %s | %s | %s |\n",
-                      routes[i].method, routes[i].pattern,
-                      routes[i].auth ? "token" : "open",
+        ep_buf_printf(out, "| `%s` | `%s` | %s | %s | %s |\n", routes[i].method,
+                      routes[i].pattern, routes[i].auth ? "token" : "open",
                       body_names[routes[i].body], routes[i].summary);
 }

@@ -15,10 +15,10 @@
 #include "common/log.h"
 #include "common/mem.h"
 
-#define DEFAULT_IDLE_TIMEOUT_S 30
-#define DEFAULT_CONNECTION_LIMIT 1024
+#define DEFAULT_IDLE_TIMEOUT_S     30
+#define DEFAULT_CONNECTION_LIMIT   1024
 #define DEFAULT_RELOAD_INTERVAL_MS 1000
-#define DEFAULT_DRAIN_TIMEOUT_MS 10000
+#define DEFAULT_DRAIN_TIMEOUT_MS   10000
 
 static void fill_options(const struct ep_config *config,
                          const struct api_options *given,
@@ -64,8 +64,7 @@ static struct api_server *server_new(const struct ep_config *config,
 
 enum ep_status api_server_start(const struct ep_config *config,
                                 const struct api_options *options,
-                                struct api_server **out,
-                                struct ep_error *err)
+                                struct api_server **out, struct ep_error *err)
 {
     struct api_server *server = NULL;
     enum ep_status status;
@@ -85,9 +84,11 @@ enum ep_status api_server_start(const struct ep_config *config,
         api_server_stop(server);
         return status;
     }
-    ep_log(EP_LOG_INFO, "http.listen", "listen=%s port=%u threads=%ld "
-           "tokens=%zu", server->options.listen, (unsigned)server->port,
-           config->threads, config->token_count);
+    ep_log(EP_LOG_INFO, "http.listen",
+           "listen=%s port=%u threads=%ld "
+           "tokens=%zu",
+           server->options.listen, (unsigned)server->port, config->threads,
+           config->token_count);
     if (config->token_count == 0)
         ep_log(EP_LOG_WARN, "http.no_tokens",
                "detail=\"api_tokens is empty: every request but /healthz "

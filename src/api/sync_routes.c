@@ -10,12 +10,12 @@
 #include "api/internal.h"
 
 #define STATS_DAYS_DEFAULT 7
-#define STATS_DAYS_MAX 3650
+#define STATS_DAYS_MAX     3650
 
 /* Reads the sync type of {"type":"full"|"incremental"}: "type" absent is
  * incremental. */
 static enum ep_status read_sync_type(struct api_call *call, const json_t *root,
-                                    bool *full)
+                                     bool *full)
 {
     const json_t *type = json_object_get(root, "type");
     const char *text = json_string_value(type);
@@ -80,13 +80,13 @@ static void write_json_text(struct ep_buf *out, const char *text)
     json_decref(parsed);
 }
 
-static void write_log_row(const struct store_sync_log *row,
-                          struct ep_buf *out)
+static void write_log_row(const struct store_sync_log *row, struct ep_buf *out)
 {
     ep_buf_printf(out, "{\"id\":%lld", (long long)row->id);
     api_json_member_string(out, "sync_type", row->sync_type);
     api_json_member_string(out, "sync_status", row->sync_status);
-    ep_buf_printf(out, ",\"promotions_received\":%lld,\"promotions_added\":"
+    ep_buf_printf(out,
+                  ",\"promotions_received\":%lld,\"promotions_added\":"
                   "%lld,\"promotions_updated\":%lld,\"promotions_deleted\":"
                   "%lld,\"promotions_skipped\":%lld",
                   (long long)row->received, (long long)row->added,
@@ -135,9 +135,8 @@ enum ep_status api_handle_sync_last(struct api_call *call)
     enum ep_status status = api_call_store(call, &store);
 
     if (status == EP_OK)
-        status = store_sync_log_recent(store, call->server->config->store_id,
-                                       1, call->arena, &rows, &count,
-                                       &call->err);
+        status = store_sync_log_recent(store, call->server->config->store_id, 1,
+                                       call->arena, &rows, &count, &call->err);
     if (status == EP_OK)
         status = read_state(call, store, &state);
     if (status == EP_OK && count == 0)
@@ -165,8 +164,9 @@ static enum ep_status query_days(struct api_call *call, int *days)
         return EP_OK;
     value = strtol(text, &end, 10);
     if (end == text || *end != '\0' || value < 1 || value > STATS_DAYS_MAX)
-        return api_call_bad_query(call, "days", "a whole number from 1 to "
-                                                "3650");
+        return api_call_bad_query(call, "days",
+                                  "a whole number from 1 to "
+                                  "3650");
     *days = (int)value;
     return EP_OK;
 }

@@ -26,8 +26,8 @@ static enum ep_status reload(struct api_server *server, int64_t version,
     struct promo_set *set = NULL;
     enum ep_status status;
 
-    status = sync_snapshot_load(server->watcher.store, server->config, &set,
-                                err);
+    status =
+        sync_snapshot_load(server->watcher.store, server->config, &set, err);
     if (status != EP_OK) {
         api_metrics_add(&server->metrics.reload_failures);
         return status;

@@ -16,8 +16,8 @@
 #include "common/mem.h"
 
 #define WORKER_ARENA_BLOCK (64 * 1024)
-#define WORKER_ARENA_MAX ((size_t)256 << 20)
-#define WORKER_OUT_MAX ((size_t)256 << 20)
+#define WORKER_ARENA_MAX   ((size_t)256 << 20)
+#define WORKER_OUT_MAX     ((size_t)256 << 20)
 
 static _Thread_local struct api_worker *current_worker;
 

@@ -160,9 +160,8 @@ void http_client_deinit(struct http_client *c)
     c->curl = NULL;
 }
 
-static struct curl_slist *request_headers(const char *token,
-                                          const char *content_type,
-                                          bool has_body)
+static struct curl_slist *
+request_headers(const char *token, const char *content_type, bool has_body)
 {
     struct curl_slist *list = curl_slist_append(NULL, "Expect:");
     char line[512];
@@ -213,8 +212,7 @@ void http_send(struct http_client *c, const char *method, const char *path,
         reply->json = json_loadb(reply->body, reply->len, 0, NULL);
 }
 
-void http_get(struct http_client *c, const char *path,
-              struct http_reply *reply)
+void http_get(struct http_client *c, const char *path, struct http_reply *reply)
 {
     http_send(c, "GET", path, FIXTURE_TOKEN, NULL, NULL, 0, reply);
 }
@@ -222,8 +220,7 @@ void http_get(struct http_client *c, const char *path,
 void http_post(struct http_client *c, const char *path, const char *body,
                struct http_reply *reply)
 {
-    http_send(c, "POST", path, FIXTURE_TOKEN, NULL, body, strlen(body),
-              reply);
+    http_send(c, "POST", path, FIXTURE_TOKEN, NULL, body, strlen(body), reply);
 }
 
 void http_reply_free(struct http_reply *reply)
@@ -246,8 +243,7 @@ bool http_reply_header(const struct http_reply *reply, const char *name,
             while (*value == ' ')
                 value++;
             snprintf(out, size, "%.*s",
-                     (int)(end ? (size_t)(end - value) : strlen(value)),
-                     value);
+                     (int)(end ? (size_t)(end - value) : strlen(value)), value);
             return true;
         }
         line = end ? end + 2 : NULL;
@@ -283,8 +279,7 @@ long long reply_int(const struct http_reply *reply, const char *path)
     return (long long)json_integer_value(value);
 }
 
-void expect_error(const struct http_reply *reply, long status,
-                  const char *code)
+void expect_error(const struct http_reply *reply, long status, const char *code)
 {
     if (reply->status != status)
         fail_msg("expected %ld, got %ld: %s", status, reply->status,
@@ -345,6 +340,5 @@ void fixture_cart(char *out, size_t size, const char *transaction_id)
              "{\"line_id\":\"2\",\"product_id\":\"nasi-goreng\","
              "\"category_id\":\"food\",\"quantity\":1,\"unit_price\":25000}]}",
              transaction_id ? "\"transaction_id\":\"" : "",
-             transaction_id ? transaction_id : "",
-             transaction_id ? "\"," : "");
+             transaction_id ? transaction_id : "", transaction_id ? "\"," : "");
 }

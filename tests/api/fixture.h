@@ -15,19 +15,19 @@
 #include "api/api.h"
 #include "common/config.h"
 
-#define FIXTURE_STORE "S1"
+#define FIXTURE_STORE   "S1"
 #define FIXTURE_COMPANY "C1"
-#define FIXTURE_TOKEN "tok-terminal-1-7f3a9c"
-#define FIXTURE_TOKEN2 "tok-terminal-2-b81e44"
-#define FIXTURE_SYNC "tests/data/api/full_sync.json"
+#define FIXTURE_TOKEN   "tok-terminal-1-7f3a9c"
+#define FIXTURE_TOKEN2  "tok-terminal-2-b81e44"
+#define FIXTURE_SYNC    "tests/data/api/full_sync.json"
 
 struct api_fixture {
-    char dir[512];              /* temporary folder */
-    char db[600];               /* the SQLite file */
-    struct ep_config config;    /* the server's config */
-    struct api_server *server;  /* running server, or NULL */
-    char url[64];               /* "http://127.0.0.1:PORT" */
-    unsigned port;              /* bound port */
+    char dir[512];             /* temporary folder */
+    char db[600];              /* the SQLite file */
+    struct ep_config config;   /* the server's config */
+    struct api_server *server; /* running server, or NULL */
+    char url[64];              /* "http://127.0.0.1:PORT" */
+    unsigned port;             /* bound port */
 };
 
 /* Creates db (migrated) with the promotions of a full-sync file. */
@@ -42,18 +42,18 @@ void fixture_stop(struct api_fixture *f);
 
 /* A reply, with the body NUL-terminated and the headers as received. */
 struct http_reply {
-    long status;         /* HTTP status; 0 when the request failed */
-    char *body;          /* malloc'd */
-    size_t len;          /* body bytes */
-    char headers[8192];  /* response headers as received */
-    size_t headers_len;  /* bytes in headers */
-    long connects;       /* new connections this request made */
-    json_t *json;        /* parsed body, or NULL */
+    long status;        /* HTTP status; 0 when the request failed */
+    char *body;         /* malloc'd */
+    size_t len;         /* body bytes */
+    char headers[8192]; /* response headers as received */
+    size_t headers_len; /* bytes in headers */
+    long connects;      /* new connections this request made */
+    json_t *json;       /* parsed body, or NULL */
 };
 
 struct http_client {
-    CURL *curl;          /* one easy handle: connections are reused */
-    char base[64];       /* "http://127.0.0.1:PORT" */
+    CURL *curl;    /* one easy handle: connections are reused */
+    char base[64]; /* "http://127.0.0.1:PORT" */
 };
 
 void http_client_init(struct http_client *c, const char *base);

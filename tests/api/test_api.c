@@ -179,8 +179,8 @@ static void test_promotions_active(void **state)
     assert_int_equal(reply_int(&r, "count"), 4);
     http_reply_free(&r);
     /* An unencoded '+' arrives as a blank and is read back. */
-    http_get(&env->client,
-             "/v1/promotions/active?at=2026-06-15T09:00:00+07:00", &r);
+    http_get(&env->client, "/v1/promotions/active?at=2026-06-15T09:00:00+07:00",
+             &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(reply_int(&r, "count"), 3);
     http_reply_free(&r);
@@ -308,10 +308,9 @@ static void test_sync_routes(void **state)
     assert_string_equal(reply_string(&r, "last.sync_status"), "success");
     assert_int_equal(reply_int(&r, "last.promotions_received"), 5);
     assert_string_equal(reply_string(&r, "state.cursor"), "tok-1");
-    assert_true(json_is_array(
-        json_object_get(json_object_get(json_object_get(r.json, "last"),
-                                        "error_details"),
-                        "skipped")));
+    assert_true(json_is_array(json_object_get(
+        json_object_get(json_object_get(r.json, "last"), "error_details"),
+        "skipped")));
     http_reply_free(&r);
     http_get(&env->client, "/v1/sync/stats?days=3650", &r);
     assert_int_equal(r.status, 200);
@@ -338,8 +337,8 @@ static void test_healthz_is_open(void **state)
     http_send(&env->client, "GET", "/healthz", NULL, NULL, NULL, 0, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(reply_string(&r, "status"), "ok");
-    assert_true(json_is_true(json_object_get(
-        json_object_get(r.json, "database"), "up")));
+    assert_true(json_is_true(
+        json_object_get(json_object_get(r.json, "database"), "up")));
     assert_int_equal(reply_int(&r, "promotions.loaded"), 5);
     assert_true(reply_int(&r, "promotions.active") >= 2);
     assert_true(reply_int(&r, "last_sync.age_seconds") > 0);
@@ -412,8 +411,8 @@ static void test_every_route_needs_a_token(void **state)
             http_reply_free(&r);
         }
     }
-    http_send(&env->client, "GET", "/v1/promotions", FIXTURE_TOKEN2, NULL,
-              NULL, 0, &r);
+    http_send(&env->client, "GET", "/v1/promotions", FIXTURE_TOKEN2, NULL, NULL,
+              0, &r);
     assert_int_equal(r.status, 200);
     http_reply_free(&r);
 }
@@ -451,8 +450,8 @@ static void test_unknown_route_and_wrong_method(void **state)
     assert_true(http_reply_header(&r, "Allow", allow, sizeof(allow)));
     assert_string_equal(allow, "POST");
     http_reply_free(&r);
-    http_send(&env->client, "DELETE", "/v1/promotions/X", FIXTURE_TOKEN,
-              NULL, NULL, 0, &r);
+    http_send(&env->client, "DELETE", "/v1/promotions/X", FIXTURE_TOKEN, NULL,
+              NULL, 0, &r);
     expect_error(&r, 405, "method_not_allowed");
     assert_true(http_reply_header(&r, "Allow", allow, sizeof(allow)));
     assert_string_equal(allow, "GET");
@@ -562,8 +561,8 @@ static void test_one_log_line_per_request(void **state)
     ep_log_set_level(EP_LOG_INFO);
     http_get(&env->client, "/v1/usage/p-drinks10", &r);
     http_reply_free(&r);
-    http_send(&env->client, "GET", "/v1/promotions", "secret-guess", NULL,
-              NULL, 0, &r);
+    http_send(&env->client, "GET", "/v1/promotions", "secret-guess", NULL, NULL,
+              0, &r);
     http_reply_free(&r);
     usleep(100 * 1000);
     ep_log_set_level(EP_LOG_WARN);

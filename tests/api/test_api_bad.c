@@ -29,11 +29,11 @@
 #include "common/mem.h"
 #include "fixture.h"
 
-#define TOKEN FIXTURE_TOKEN
-#define JSON "application/json"
+#define TOKEN     FIXTURE_TOKEN
+#define JSON      "application/json"
 #define CART_HEAD "{\"brand_id\":\"B1\",\"transaction_id\":\"tx-bad\","
-#define LINE(q, p)                                                            \
-    "\"lines\":[{\"line_id\":\"1\",\"product_id\":\"es-teh\","                \
+#define LINE(q, p)                                             \
+    "\"lines\":[{\"line_id\":\"1\",\"product_id\":\"es-teh\"," \
     "\"category_id\":\"drinks\",\"quantity\":" q ",\"unit_price\":" p "}]}"
 
 struct env {
@@ -118,28 +118,28 @@ static char *nul_inside(size_t *len)
 /* ---- the table -------------------------------------------------------- */
 
 struct bad_request {
-    const char *name;         /* what is wrong */
-    const char *method;       /* HTTP method */
-    const char *path;         /* route */
-    const char *token;        /* bearer token, or NULL */
-    const char *type;         /* Content-Type */
-    const char *body;         /* body text, or NULL with make */
-    char *(*make)(size_t *);  /* generates a body (malloc'd) */
-    long status;              /* expected HTTP status */
-    const char *code;         /* expected error.code */
-    const char *field;        /* expected error.field, or NULL */
+    const char *name;        /* what is wrong */
+    const char *method;      /* HTTP method */
+    const char *path;        /* route */
+    const char *token;       /* bearer token, or NULL */
+    const char *type;        /* Content-Type */
+    const char *body;        /* body text, or NULL with make */
+    char *(*make)(size_t *); /* generates a body (malloc'd) */
+    long status;             /* expected HTTP status */
+    const char *code;        /* expected error.code */
+    const char *field;       /* expected error.field, or NULL */
 };
 
-#define EVAL "/v1/cart/evaluate"
+#define EVAL   "/v1/cart/evaluate"
 #define COMMIT "/v1/transactions"
 
 static const struct bad_request bad_requests[] = {
-    { "invalid JSON", "POST", EVAL, TOKEN, JSON, "{\"brand_id\":\"B1\",",
-      NULL, 400, "invalid_json", NULL },
+    { "invalid JSON", "POST", EVAL, TOKEN, JSON, "{\"brand_id\":\"B1\",", NULL,
+      400, "invalid_json", NULL },
     { "invalid JSON, commit", "POST", COMMIT, TOKEN, JSON, "{\"lines\":[}",
       NULL, 400, "invalid_json", NULL },
-    { "empty body", "POST", COMMIT, TOKEN, JSON, "", NULL, 400,
-      "invalid_json", NULL },
+    { "empty body", "POST", COMMIT, TOKEN, JSON, "", NULL, 400, "invalid_json",
+      NULL },
     { "duplicate key", "POST", COMMIT, TOKEN, JSON,
       CART_HEAD "\"brand_id\":\"B2\"," LINE("1", "1"), NULL, 400,
       "invalid_json", NULL },
@@ -153,8 +153,8 @@ static const struct bad_request bad_requests[] = {
     { "not an object", "POST", COMMIT, TOKEN, JSON, "[1,2,3]", NULL, 400,
       "invalid_request", NULL },
     { "brand_id missing", "POST", COMMIT, TOKEN, JSON,
-      "{\"transaction_id\":\"t\"," LINE("1", "1"), NULL, 400,
-      "invalid_request", "brand_id" },
+      "{\"transaction_id\":\"t\"," LINE("1", "1"), NULL, 400, "invalid_request",
+      "brand_id" },
     { "brand_id of a wrong type", "POST", COMMIT, TOKEN, JSON,
       "{\"brand_id\":true," LINE("1", "1"), NULL, 400, "invalid_request",
       "brand_id" },
@@ -175,15 +175,13 @@ static const struct bad_request bad_requests[] = {
     { "3-decimal amount", "POST", COMMIT, TOKEN, JSON,
       CART_HEAD LINE("1", "8000.125"), NULL, 400, "invalid_request",
       "lines[0].unit_price" },
-    { "negative amount", "POST", COMMIT, TOKEN, JSON,
-      CART_HEAD LINE("1", "-1"), NULL, 400, "invalid_request",
-      "lines[0].unit_price" },
+    { "negative amount", "POST", COMMIT, TOKEN, JSON, CART_HEAD LINE("1", "-1"),
+      NULL, 400, "invalid_request", "lines[0].unit_price" },
     { "amount as a string", "POST", EVAL, TOKEN, JSON,
       CART_HEAD LINE("1", "\"8000\""), NULL, 400, "invalid_request",
       "lines[0].unit_price" },
-    { "huge amount", "POST", COMMIT, TOKEN, JSON,
-      CART_HEAD LINE("1", "1e30"), NULL, 400, "invalid_request",
-      "lines[0].unit_price" },
+    { "huge amount", "POST", COMMIT, TOKEN, JSON, CART_HEAD LINE("1", "1e30"),
+      NULL, 400, "invalid_request", "lines[0].unit_price" },
     { "zero quantity", "POST", COMMIT, TOKEN, JSON, CART_HEAD LINE("0", "1"),
       NULL, 400, "invalid_request", "lines[0].quantity" },
     { "negative quantity", "POST", COMMIT, TOKEN, JSON,
@@ -201,26 +199,26 @@ static const struct bad_request bad_requests[] = {
       "too_large", NULL },
     { "10 MB body, commit", "POST", COMMIT, TOKEN, JSON, NULL, ten_megabytes,
       413, "too_large", NULL },
-    { "body on a GET route", "GET", "/v1/promotions", TOKEN, JSON, "{}",
-      NULL, 413, "too_large", NULL },
+    { "body on a GET route", "GET", "/v1/promotions", TOKEN, JSON, "{}", NULL,
+      413, "too_large", NULL },
     { "missing token", "POST", COMMIT, NULL, JSON, CART_HEAD LINE("1", "1"),
       NULL, 401, "unauthorized", NULL },
     { "wrong token", "POST", COMMIT, "tok-terminal-9", JSON,
       CART_HEAD LINE("1", "1"), NULL, 401, "unauthorized", NULL },
-    { "empty token", "POST", COMMIT, "", JSON, CART_HEAD LINE("1", "1"),
-      NULL, 401, "unauthorized", NULL },
-    { "wrong token, 10 MB", "POST", COMMIT, "nope", JSON, NULL,
-      ten_megabytes, 413, "too_large", NULL },
+    { "empty token", "POST", COMMIT, "", JSON, CART_HEAD LINE("1", "1"), NULL,
+      401, "unauthorized", NULL },
+    { "wrong token, 10 MB", "POST", COMMIT, "nope", JSON, NULL, ten_megabytes,
+      413, "too_large", NULL },
     { "wrong method", "GET", COMMIT, TOKEN, NULL, NULL, NULL, 405,
       "method_not_allowed", NULL },
     { "wrong method with a body", "PUT", EVAL, TOKEN, JSON,
       CART_HEAD LINE("1", "1"), NULL, 405, "method_not_allowed", NULL },
     { "unknown route", "POST", "/v2/cart/evaluate", TOKEN, JSON,
       CART_HEAD LINE("1", "1"), NULL, 404, "route_not_found", NULL },
-    { "unknown route, no token", "GET", "/admin", NULL, NULL, NULL, NULL,
-      404, "route_not_found", NULL },
-    { "path traversal", "GET", "/v1/promotions/../../etc/passwd", TOKEN,
-      NULL, NULL, NULL, 404, "route_not_found", NULL },
+    { "unknown route, no token", "GET", "/admin", NULL, NULL, NULL, NULL, 404,
+      "route_not_found", NULL },
+    { "path traversal", "GET", "/v1/promotions/../../etc/passwd", TOKEN, NULL,
+      NULL, NULL, 404, "route_not_found", NULL },
     { "text/plain body", "POST", COMMIT, TOKEN, "text/plain",
       CART_HEAD LINE("1", "1"), NULL, 415, "unsupported_media_type", NULL },
     { "form body", "POST", EVAL, TOKEN, "application/x-www-form-urlencoded",
@@ -234,10 +232,10 @@ static const struct bad_request bad_requests[] = {
       "0123456789012345678901234567890123456789012345678901234567890123"
       "x/void",
       TOKEN, NULL, NULL, NULL, 400, "invalid_request", "transaction_id" },
-    { "void, bad body", "POST", "/v1/transactions/tx-1/void", TOKEN, JSON,
-      "{", NULL, 400, "invalid_json", NULL },
-    { "sync, bad type", "POST", "/v1/sync", TOKEN, JSON, "{\"type\":7}",
-      NULL, 400, "invalid_request", "type" },
+    { "void, bad body", "POST", "/v1/transactions/tx-1/void", TOKEN, JSON, "{",
+      NULL, 400, "invalid_json", NULL },
+    { "sync, bad type", "POST", "/v1/sync", TOKEN, JSON, "{\"type\":7}", NULL,
+      400, "invalid_request", "type" },
     { "stats, bad days", "GET", "/v1/sync/stats?days=x", TOKEN, NULL, NULL,
       NULL, 400, "invalid_request", "days" },
 };
@@ -298,8 +296,8 @@ static void test_bad_requests(void **state)
         expect_still_serving(env);
         db_fingerprint(env->f.db, after, sizeof(after));
         if (strcmp(before, after) != 0)
-            fail_msg("%s changed data: %s -> %s", bad_requests[i].name,
-                     before, after);
+            fail_msg("%s changed data: %s -> %s", bad_requests[i].name, before,
+                     after);
     }
 }
 
