@@ -14,6 +14,13 @@
  * one transaction (store_migrate). What the store does not do: judge
  * promotions (the engine does) or decide limits (usage does).
  *
+ * Both engines answer alike: text wider than its column in the seed note
+ * (VARCHAR(n), in characters) and dates or times not in their text forms
+ * are EP_ERR_INVALID with the field named, before either engine sees them;
+ * a unique violation is EP_ERR_CONFLICT; a lock not had within
+ * busy_timeout_ms is EP_ERR_DB_BUSY; a lost connection EP_ERR_IO.
+ * docs/store.md has the schema on both engines and the locking.
+ *
  * Thread-safety: one struct store belongs to one thread at a time. Threads
  * that need the database concurrently open a store each.
  */
@@ -204,8 +211,12 @@ enum ep_status store_data_version(struct store *store, int64_t *out,
 
 /*
  * Starts the write transaction of a checkout or void: BEGIN IMMEDIATE on
- * SQLite, a transaction holding the store's lock on PostgreSQL. Every check
- * made until store_write_commit is then safe from other writers.
+ * SQLite, a transaction holding the writers' advisory lock on PostgreSQL.
+ * Every check made until store_write_commit is then safe from other
+ * writers, other edge nodes sharing a PostgreSQL database included.
+ * EP_ERR_DB_BUSY when another writer keeps the lock past busy_timeout_ms.
+ * A statement that fails inside the transaction (EP_ERR_CONFLICT) leaves
+ * it usable on both engines; commit or roll back as usual.
  */
 enum ep_status store_write_begin(struct store *store, struct ep_error *err);
 enum ep_status store_write_commit(struct store *store, struct ep_error *err);
