@@ -6,6 +6,7 @@
 #ifndef EP_TEST_SUPPORT_H
 #define EP_TEST_SUPPORT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -35,5 +36,12 @@ bool test_write_file(const char *path, const char *text);
  * malloc'd strings the caller frees. Returns the exit status, or -1.
  */
 int test_run(const char *command, char **stdout_out, char **stderr_out);
+
+/*
+ * True when got holds everything want holds: objects by key (extra keys in
+ * got are fine), arrays by length and element, numbers by value to the
+ * hundredth. Prints the first difference (with its path) to stderr.
+ */
+bool test_json_subset(const json_t *want, const json_t *got, const char *path);
 
 #endif
