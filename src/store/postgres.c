@@ -695,8 +695,8 @@ static enum ep_status pg_migrate(struct store *store, int target,
 /*
  * PostgreSQL keeps its own files consistent (WAL, checksums); what the edge
  * can check is that every table of its schema reads to the end, that the
- * counters are sane, and, when the amcheck extension is installed, that
- * the B-tree indexes of the schema are consistent.
+ * counters are sane, and, when the amcheck extension is installed and this
+ * role may call it, that the B-tree indexes of the schema are consistent.
  */
 static const char integrity_scan_v1[] =
     "SELECT (SELECT COUNT(*) FROM promotions WHERE current_uses < 0) + "
@@ -749,8 +749,10 @@ static enum ep_status pg_integrity_check(struct store *store,
                             bad + extra);
     if (status == EP_OK)
         status = scan_count(s,
-                            "SELECT COUNT(*) FROM pg_catalog.pg_extension "
-                            "WHERE extname = 'amcheck'",
+                            "SELECT COUNT(*) FROM pg_catalog.pg_proc p "
+                            "WHERE p.proname = 'bt_index_check' AND "
+                            "pg_catalog.pg_function_is_visible(p.oid) AND "
+                            "has_function_privilege(p.oid, 'EXECUTE')",
                             &extra, err);
     if (status == EP_OK && extra > 0)
         status = scan_count(s, integrity_amcheck, &extra, err);
