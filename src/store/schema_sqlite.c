@@ -9,7 +9,9 @@
  * voiding and reporting, one use per (transaction, promotion), skipped
  * counts in the sync log, holidays, the sync cursor and stored checkouts.
  * Column names, types and forms stay those of the note: other store
- * software reads this file with the sqlite3 shell.
+ * software reads this file with the sqlite3 shell. schema_postgres.c has
+ * the same versions for PostgreSQL: a new version goes into both lists
+ * (store_schema_latest() asserts they have the same length).
  */
 #include "store/internal.h"
 
