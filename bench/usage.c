@@ -1,0 +1,253 @@
+/*
+ * bench/usage.c - checkout commits per second and their latency, with one
+ * writer and with four, synchronous=FULL against NORMAL, on SQLite.
+ *
+ *   build/bench/bench-usage [GEN_WORKLOAD] [COMMITS_PER_WRITER] [ONLY]
+ *
+ * ONLY, when given, runs the scenarios whose name contains it ("NORMAL").
+ *
+ * Each scenario starts from a fresh database loaded with the common
+ * workload (1,000 promotions, gen-workload seed 1); each writer is its own
+ * process with its own connection and snapshot, committing carts of
+ * carts.jsonl under fresh transaction ids (usage_commit: evaluate + limits
+ * + usage rows + stored response, in one BEGIN IMMEDIATE transaction).
+ * The "bare" row is the floor on this disk: one usage row written and
+ * committed through the store, no evaluation.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/localtime.h"
+#include "common/mem.h"
+#include "engine/engine.h"
+#include "store/store.h"
+#include "sync/sync.h"
+#include "usage/usage.h"
+
+#define MAX_CARTS 1000
+
+static const char *const store_id = "ee90b1f6-2ec2-4b46-8b4a-79d208b3c04c";
+static const char *const company_id = "812e76b6-f235-4bb2-948a-cae58ee62b97";
+
+static double now_us(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void config_for(struct ep_config *config)
+{
+    memset(config, 0, sizeof(*config));
+    config->company_id = (char *)company_id;
+    config->store_id = (char *)store_id;
+}
+
+/* A fresh database with the workload's promotions. */
+static int make_database(const char *dir, const char *db)
+{
+    char path[1024];
+    struct ep_config config;
+    struct store *store = NULL;
+    struct sync_report report;
+    enum ep_status status;
+
+    snprintf(path, sizeof(path), "rm -f '%s' '%s-wal' '%s-shm'", db, db, db);
+    if (system(path) != 0)
+        return -1;
+    config_for(&config);
+    snprintf(path, sizeof(path), "%s/full_sync.json", dir);
+    status = store_open(db, NULL, &store, NULL);
+    if (status == EP_OK)
+        status = store_migrate(store, 0, NULL, NULL);
+    if (status == EP_OK)
+        status = sync_import_file(store, &config, path, NULL, &report, NULL);
+    if (status == EP_OK)
+        sync_report_deinit(&report);
+    store_close(store);
+    return status == EP_OK ? 0 : -1;
+}
+
+/* Reads carts.jsonl lines into memory. */
+static size_t load_lines(const char *dir, char **lines)
+{
+    char path[1024];
+    char buf[1 << 16];
+    size_t n = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/carts.jsonl", dir);
+    f = fopen(path, "r");
+    while (f != NULL && n < MAX_CARTS && fgets(buf, sizeof(buf), f) != NULL)
+        lines[n++] = ep_strdup(buf);
+    if (f != NULL)
+        fclose(f);
+    return n;
+}
+
+/* One writer: commits count carts, writing each latency to samples. */
+static void writer(const char *db, bool normal, char **lines, size_t nlines,
+                   int id, int count, double *samples)
+{
+    struct store_options options = { .synchronous_normal = normal,
+                                     .busy_timeout_ms = 60000 };
+    struct ep_config config;
+    struct store *store = NULL;
+    struct promo_set *set = NULL;
+    struct ep_arena arena;
+    struct ep_buf out;
+
+    config_for(&config);
+    if (store_open(db, &options, &store, NULL) != EP_OK ||
+        sync_snapshot_load(store, &config, &set, NULL) != EP_OK)
+        _exit(2);
+    ep_arena_init(&arena, 1 << 20, (size_t)1 << 30);
+    ep_buf_init(&out, 1 << 24);
+    for (int k = 0; k < count; k++) {
+        struct cart *cart = NULL;
+        const char *text = lines[(size_t)(id * 7919 + k) % nlines];
+        char txid[64];
+        bool replayed = false;
+        double t0;
+        ep_arena_reset(&arena);
+        ep_buf_reset(&out);
+        if (cart_parse(text, strlen(text), &arena, &cart, NULL) != EP_OK)
+            _exit(3);
+        snprintf(txid, sizeof(txid), "bench-%d-%d", id, k);
+        cart->transaction_id = txid;
+        t0 = now_us();
+        if (usage_commit(store, set, cart, store_id, ep_now(), &arena, &out,
+                         &replayed, NULL) != EP_OK)
+            _exit(4);
+        samples[k] = now_us() - t0;
+    }
+    _exit(0);
+}
+
+/* The floor: one usage row written and committed, no evaluation. */
+static void bare_writer(const char *db, bool normal, int count,
+                        double *samples)
+{
+    struct store_options options = { .synchronous_normal = normal };
+    struct store *store = NULL;
+
+    if (store_open(db, &options, &store, NULL) != EP_OK)
+        _exit(2);
+    for (int k = 0; k < count; k++) {
+        char txid[64];
+        struct store_usage_row row = { "p", "CODE", txid, NULL, NULL, NULL,
+                                       NULL, 100, 1000, 900, "b", store_id,
+                                       "2026-01-30 00:00:00", "2026-01-30" };
+        double t0 = now_us();
+        snprintf(txid, sizeof(txid), "bare-%d", k);
+        if (store_write_begin(store, NULL) != EP_OK ||
+            store_usage_insert(store, &row, NULL) != EP_OK ||
+            store_write_commit(store, NULL) != EP_OK)
+            _exit(4);
+        samples[k] = now_us() - t0;
+    }
+    _exit(0);
+}
+
+static void report(const char *name, double *samples, size_t n,
+                   double elapsed_us)
+{
+    qsort(samples, n, sizeof(*samples), compare_doubles);
+    printf("| %-28s | %7zu | %9.0f | %7.0f | %7.0f |\n", name, n,
+           (double)n / (elapsed_us / 1e6), samples[n / 2],
+           samples[(n * 99) / 100]);
+}
+
+static const char *only; /* run only scenarios whose name has this */
+
+static int run(const char *dir, const char *db, char **lines, size_t nlines,
+               bool normal, int writers, int count, bool bare)
+{
+    size_t n = (size_t)writers * (size_t)count;
+    double *samples = mmap(NULL, n * sizeof(double), PROT_READ | PROT_WRITE,
+                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    char name[64];
+    double start;
+    int failed = 0;
+
+    snprintf(name, sizeof(name), "%s, %d writer%s, %s",
+             bare ? "bare insert" : "commit", writers, writers > 1 ? "s" : "",
+             normal ? "NORMAL" : "FULL");
+    if (only != NULL && strstr(name, only) == NULL)
+        return 0;
+    if (samples == MAP_FAILED || make_database(dir, db) != 0)
+        return -1;
+    start = now_us();
+    for (int w = 0; w < writers; w++) {
+        if (fork() != 0)
+            continue;
+        if (bare)
+            bare_writer(db, normal, count, samples + (size_t)w * count);
+        writer(db, normal, lines, nlines, w, count,
+               samples + (size_t)w * count);
+    }
+    for (int w = 0; w < writers; w++) {
+        int status = 0;
+        wait(&status);
+        failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    }
+    if (!failed)
+        report(name, samples, n, now_us() - start);
+    munmap(samples, n * sizeof(double));
+    return failed ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *gen = argc > 1 ? argv[1] : "../shared/bench/gen-workload";
+    int count = argc > 2 ? atoi(argv[2]) : 2000;
+    char dir[] = "/tmp/edgepromo-bench-usage-XXXXXX";
+    char command[2048];
+    char db[1024];
+    char *lines[MAX_CARTS];
+    size_t nlines;
+    int failed = 0;
+
+    only = argc > 3 ? argv[3] : NULL;
+    ep_tz_apply("Asia/Jakarta", NULL);
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    snprintf(command, sizeof(command),
+             "python3 '%s' --out '%s' --promotions 1000 --carts 1000 "
+             "--seed 1 >/dev/null",
+             gen, dir);
+    if (system(command) != 0)
+        return 1;
+    snprintf(db, sizeof(db), "%s/edge.db", dir);
+    nlines = load_lines(dir, lines);
+    printf("| scenario                     | commits | commits/s | p50 µs "
+           " | p99 µs  |\n|------------------------------|--------:|"
+           "----------:|--------:|--------:|\n");
+    fflush(stdout);
+    failed |= run(dir, db, lines, nlines, false, 1, count, true);
+    failed |= run(dir, db, lines, nlines, false, 1, count, false);
+    failed |= run(dir, db, lines, nlines, false, 4, count / 4, false);
+    failed |= run(dir, db, lines, nlines, true, 1, count, true);
+    failed |= run(dir, db, lines, nlines, true, 1, count, false);
+    failed |= run(dir, db, lines, nlines, true, 4, count / 4, false);
+    snprintf(command, sizeof(command), "rm -rf '%s'", dir);
+    if (system(command) != 0 || failed)
+        return 1;
+    for (size_t i = 0; i < nlines; i++)
+        ep_free(lines[i]);
+    return 0;
+}
