@@ -76,8 +76,16 @@ static void *validate_worker(void *arg)
             if (v->skip[i])
                 continue;
             ep_error_clear(&error);
-            if (engine_promotion_validate(&v->records[i], &error) != EP_OK)
+            if (engine_promotion_validate(&v->records[i], &error) == EP_OK)
+                continue;
+            if (error.status == EP_ERR_NOMEM) {
+                /* out of memory is never taken for an invalid promotion */
+                pthread_mutex_lock(&v->lock);
+                v->nomem = true;
+                pthread_mutex_unlock(&v->lock);
+            } else {
                 keep_failure(v, i, &error);
+            }
         }
     }
     return NULL;

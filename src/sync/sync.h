@@ -5,7 +5,17 @@
  * Owns: the CMS client (libcurl), the sync payload parser, sync runs (full,
  * incremental, from a file) with their log rows, the scheduler of `serve`,
  * and loading the engine's snapshot from the store. Does not own the
- * schema (store) or the meaning of a promotion (engine).
+ * schema (store) or the meaning of a promotion (engine): every promotion
+ * is validated by the engine's compiler, and written only through
+ * store_sync_apply, in one transaction per run. docs/sync.md has the
+ * protocol, the failure handling and the backoff schedule.
+ *
+ * Thread-safety: a run uses only what it is given (one store connection,
+ * one thread at a time, as always); runs on different connections may go
+ * in parallel (the store serializes their transactions). The scheduler
+ * has its own thread and connection; its functions may be called from any
+ * thread. Call cms_global_init (or create the scheduler) before starting
+ * other threads that sync.
  */
 #ifndef EP_SYNC_H
 #define EP_SYNC_H
