@@ -411,6 +411,11 @@ static enum ep_status apply_text(struct run *run, char *text, size_t length)
     return status;
 }
 
+void sync_global_init(void)
+{
+    cms_global_init();
+}
+
 /* ---- from the CMS ------------------------------------------------------- */
 
 /* The request body: {"company_id", "store_id", "last_sync"?}. */

@@ -14,7 +14,7 @@
  * one thread at a time, as always); runs on different connections may go
  * in parallel (the store serializes their transactions). The scheduler
  * has its own thread and connection; its functions may be called from any
- * thread. Call cms_global_init (or create the scheduler) before starting
+ * thread. Call sync_global_init (or create the scheduler) before starting
  * other threads that sync.
  */
 #ifndef EP_SYNC_H
@@ -109,6 +109,13 @@ enum ep_status sync_payload_reject(struct sync_payload *payload,
                                    struct ep_arena *arena, size_t index,
                                    const char *id, const char *field,
                                    const char *reason);
+
+/*
+ * Makes libcurl ready. Runs do it on first use; call it from main before
+ * starting threads that sync, since libcurl's global set-up is not
+ * thread-safe on every platform. Any number of calls is fine.
+ */
+void sync_global_init(void);
 
 /* ---- runs ---------------------------------------------------------------- */
 
