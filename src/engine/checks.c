@@ -163,14 +163,21 @@ static enum ep_status check_limits(const struct eval_context *ctx,
                                 "reading the usage of promotion %s failed",
                                 r->id);
     }
-    if (r->has_max_uses && counts.total >= r->max_uses)
-        *reason = REASON_USAGE_LIMIT_REACHED;
-    else if (r->has_max_uses_per_day && counts.day >= r->max_uses_per_day)
-        *reason = REASON_DAILY_LIMIT_REACHED;
-    else if (r->has_max_uses_per_customer &&
-             counts.customer >= r->max_uses_per_customer)
-        *reason = REASON_CUSTOMER_LIMIT_REACHED;
+    *reason = engine_limit_verdict(r, &counts);
     return EP_OK;
+}
+
+enum engine_reason engine_limit_verdict(const struct promo_record *r,
+                                        const struct engine_usage_counts *c)
+{
+    if (r->has_max_uses && c->total >= r->max_uses)
+        return REASON_USAGE_LIMIT_REACHED;
+    if (r->has_max_uses_per_day && c->day >= r->max_uses_per_day)
+        return REASON_DAILY_LIMIT_REACHED;
+    if (r->has_max_uses_per_customer &&
+        c->customer >= r->max_uses_per_customer)
+        return REASON_CUSTOMER_LIMIT_REACHED;
+    return REASON_APPLIED;
 }
 
 enum ep_status promotion_check(const struct eval_context *ctx,

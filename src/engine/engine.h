@@ -234,6 +234,15 @@ struct engine_limits {
     void *ctx;
 };
 
+/*
+ * What the limit checks make of a promotion's counts: REASON_APPLIED when
+ * within every limit, else usage_limit_reached, daily_limit_reached or
+ * customer_limit_reached (in that order). The evaluation depends on the
+ * counts only through this verdict.
+ */
+enum engine_reason engine_limit_verdict(const struct promo_record *record,
+                                        const struct engine_usage_counts *c);
+
 struct eval_line_promotion {
     const char *code;      /* promotion's code */
     int64_t amount;        /* hundredths taken off this line */

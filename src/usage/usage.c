@@ -3,11 +3,18 @@
  *
  * A commit is one write transaction (store_write_begin: BEGIN IMMEDIATE on
  * SQLite, the store's lock on PostgreSQL): look the transaction id up
- * (replay: return the stored response), re-evaluate the cart with the
- * limits as they stand inside the transaction, write a usage row per
- * applied promotion (which bumps current_uses), store the response,
- * commit. A failure anywhere rolls everything back, so a checkout is fully
- * recorded or not at all.
+ * (replay: return the stored response), evaluate the cart with the limits
+ * as they stand inside the transaction, write a usage row per applied
+ * promotion (which bumps current_uses), store the response, commit. A
+ * failure anywhere rolls everything back, so a checkout is fully recorded
+ * or not at all.
+ *
+ * To keep the write lock short, the cart is first evaluated before the
+ * transaction, noting every limit the engine asked about and its verdict
+ * (engine_limit_verdict). Inside the transaction those counts are read
+ * again: when every verdict is the same, the evaluation inside would be
+ * the same (it depends on the counts only through those verdicts) and the
+ * first one is used; otherwise the cart is evaluated again, inside.
  */
 #include "usage/usage.h"
 
@@ -38,6 +45,78 @@ void usage_limits_from_store(struct store *store, struct engine_limits *out)
 {
     out->counts = counts_from_store;
     out->ctx = store;
+}
+
+/* A limit the engine asked about during an evaluation, and its verdict. */
+struct limit_probe {
+    const struct promo_record *record; /* in the snapshot */
+    const char *usage_date;            /* arena copy */
+    const char *customer_id;           /* borrowed from the cart */
+    enum engine_reason verdict;        /* engine_limit_verdict */
+};
+
+/* The probes of one evaluation, recorded by probe_counts. */
+struct probe_log {
+    struct store *store;
+    struct ep_arena *arena;
+    struct limit_probe *probes; /* arena */
+    size_t count;
+    size_t capacity;
+};
+
+static enum ep_status probe_add(struct probe_log *log,
+                                const struct limit_probe *probe)
+{
+    struct limit_probe *grown;
+
+    if (log->count == log->capacity) {
+        size_t capacity = log->capacity * 2 + 8;
+        grown = ep_arena_alloc(log->arena, capacity * sizeof(*grown));
+        if (grown == NULL)
+            return EP_ERR_NOMEM;
+        if (log->count > 0)
+            memcpy(grown, log->probes, log->count * sizeof(*grown));
+        log->probes = grown;
+        log->capacity = capacity;
+    }
+    log->probes[log->count++] = *probe;
+    return EP_OK;
+}
+
+/* Reads counts from the store and records the verdict they give. */
+static enum ep_status probe_counts(void *ctx, const struct promo_record *record,
+                                   const char *usage_date,
+                                   const char *customer_id,
+                                   struct engine_usage_counts *out)
+{
+    struct probe_log *log = ctx;
+    struct limit_probe probe = { record, NULL, customer_id, REASON_APPLIED };
+    enum ep_status status = counts_from_store(log->store, record, usage_date,
+                                              customer_id, out);
+
+    if (status != EP_OK)
+        return status;
+    probe.usage_date = ep_arena_strdup(log->arena, usage_date);
+    probe.verdict = engine_limit_verdict(record, out);
+    if (probe.usage_date == NULL)
+        return EP_ERR_NOMEM;
+    return probe_add(log, &probe);
+}
+
+/* True when every recorded verdict still holds in the store now. */
+static enum ep_status probes_hold(const struct probe_log *log, bool *hold)
+{
+    *hold = true;
+    for (size_t k = 0; *hold && k < log->count; k++) {
+        const struct limit_probe *p = &log->probes[k];
+        struct engine_usage_counts counts;
+        enum ep_status status = counts_from_store(
+            log->store, p->record, p->usage_date, p->customer_id, &counts);
+        if (status != EP_OK)
+            return status;
+        *hold = engine_limit_verdict(p->record, &counts) == p->verdict;
+    }
+    return EP_OK;
 }
 
 enum ep_status usage_evaluate(struct store *store, const struct promo_set *set,
@@ -100,40 +179,100 @@ static void write_commit_response(const struct eval_result *result,
     ep_buf_deinit(&evaluation);
 }
 
-/* Evaluates and records a new checkout inside the open transaction. */
-static enum ep_status record_checkout(struct store *store,
-                                      const struct promo_set *set,
-                                      const struct cart *cart,
-                                      const char *store_id, int64_t now,
-                                      struct ep_arena *arena,
+/* A checkout being committed. */
+struct checkout {
+    struct store *store;
+    const struct promo_set *set;
+    const struct cart *cart;
+    const char *store_id;
+    int64_t now;
+    struct ep_arena *arena;
+    struct eval_result *result;  /* the evaluation used */
+    struct probe_log probes;     /* the limits it asked about */
+};
+
+/* Evaluates the cart, recording the limits the engine asks about. */
+static enum ep_status checkout_evaluate(struct checkout *c,
+                                        struct ep_error *err)
+{
+    struct engine_limits limits = { probe_counts, &c->probes };
+
+    c->probes.store = c->store;
+    c->probes.arena = c->arena;
+    c->probes.count = 0;
+    return engine_evaluate(c->set, c->cart, c->now, &limits, c->arena,
+                           &c->result, err);
+}
+
+/* Writes the evaluation's uses and the checkout, inside the transaction. */
+static enum ep_status checkout_record(struct checkout *c,
                                       struct ep_buf *response,
                                       struct ep_error *err)
 {
-    struct eval_result *result = NULL;
     char used_at[EP_TIMESTAMP_TEXT_MAX];
     struct store_transaction txn;
-    enum ep_status status;
+    enum ep_status status = EP_OK;
 
-    status = usage_evaluate(store, set, cart, now, arena, &result, err);
-    ep_timestamp_format_utc(now, used_at);
-    for (size_t k = 0; status == EP_OK && k < result->applied_count; k++)
-        status = record_use(store, cart, &result->applied[k], store_id,
-                            used_at, err);
+    ep_timestamp_format_utc(c->now, used_at);
+    for (size_t k = 0; status == EP_OK && k < c->result->applied_count; k++)
+        status = record_use(c->store, c->cart, &c->result->applied[k],
+                            c->store_id, used_at, err);
     if (status != EP_OK)
         return status;
-    write_commit_response(result, cart, response);
+    memset(&txn, 0, sizeof(txn));
+    txn.transaction_id = c->cart->transaction_id;
+    txn.order_number = c->cart->order_number;
+    txn.store_id = c->store_id;
+    txn.brand_id = c->cart->brand_id;
+    txn.usage_date = c->result->local_date;
+    txn.response_json = response->data;
+    txn.created_at = used_at;
+    return store_transaction_insert(c->store, &txn, err);
+}
+
+static enum ep_status checkout_respond(struct checkout *c,
+                                       struct ep_buf *response,
+                                       struct ep_error *err)
+{
+    ep_buf_reset(response);
+    write_commit_response(c->result, c->cart, response);
     if (ep_buf_status(response) != EP_OK)
         return ep_error_set(err, ep_buf_status(response), NULL,
                             "the checkout response is too large");
-    memset(&txn, 0, sizeof(txn));
-    txn.transaction_id = cart->transaction_id;
-    txn.order_number = cart->order_number;
-    txn.store_id = store_id;
-    txn.brand_id = cart->brand_id;
-    txn.usage_date = result->local_date;
-    txn.response_json = response->data;
-    txn.created_at = used_at;
-    return store_transaction_insert(store, &txn, err);
+    return EP_OK;
+}
+
+/*
+ * Inside the transaction: replays a known transaction id, or makes sure
+ * the evaluation made before still holds (else evaluates again) and
+ * records it.
+ */
+static enum ep_status checkout_locked(struct checkout *c,
+                                      struct ep_buf *response, bool *replayed,
+                                      struct ep_error *err)
+{
+    struct store_transaction stored;
+    bool found = false;
+    bool hold = false;
+    enum ep_status status;
+
+    status = store_transaction_get(c->store, c->cart->transaction_id,
+                                   c->arena, &stored, &found, err);
+    if (status == EP_OK && found) {
+        ep_buf_reset(response);
+        ep_buf_puts(response, stored.response_json);
+        *replayed = true;
+        return ep_buf_status(response);
+    }
+    if (status == EP_OK)
+        status = probes_hold(&c->probes, &hold);
+    if (status == EP_OK && !hold)
+        status = checkout_evaluate(c, err);
+    if (status == EP_OK && !hold)
+        status = checkout_respond(c, response, err);
+    if (status == EP_OK)
+        status = checkout_record(c, response, err);
+    return status;
 }
 
 enum ep_status usage_commit(struct store *store, const struct promo_set *set,
@@ -142,28 +281,26 @@ enum ep_status usage_commit(struct store *store, const struct promo_set *set,
                             struct ep_buf *response, bool *replayed_out,
                             struct ep_error *err)
 {
-    struct store_transaction stored;
-    bool found = false;
+    struct checkout c = { store, set, cart, store_id, now, arena, NULL,
+                          { NULL, NULL, NULL, 0, 0 } };
     enum ep_status status;
 
     *replayed_out = false;
     if (cart->transaction_id == NULL)
         return ep_error_set(err, EP_ERR_INVALID, "transaction_id",
                             "transaction_id: required for a checkout");
-    status = store_write_begin(store, err);
+    status = checkout_evaluate(&c, err);
+    if (status == EP_OK)
+        status = checkout_respond(&c, response, err);
+    if (status == EP_OK)
+        status = store_write_begin(store, err);
     if (status != EP_OK)
         return status;
-    status = store_transaction_get(store, cart->transaction_id, arena,
-                                   &stored, &found, err);
-    if (status == EP_OK && found) {
-        ep_buf_puts(response, stored.response_json);
-        *replayed_out = true;
+    status = checkout_locked(&c, response, replayed_out, err);
+    if (status == EP_OK && *replayed_out) {
         store_write_rollback(store);
-        return ep_buf_status(response);
+        return EP_OK;
     }
-    if (status == EP_OK)
-        status = record_checkout(store, set, cart, store_id, now, arena,
-                                 response, err);
     if (status == EP_OK)
         return store_write_commit(store, err);
     store_write_rollback(store);
