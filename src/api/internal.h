@@ -28,6 +28,7 @@
 
 struct MHD_Daemon;
 struct MHD_Connection;
+struct sync_scheduler;
 
 /* ---- errors ----------------------------------------------------------- */
 
@@ -177,10 +178,12 @@ const char *api_route_method(enum api_route_id id);
 #define API_METRIC_STATUS_COUNT 11
 
 /* Upper bounds of the latency histogram, microseconds; then +Inf. */
-#define API_METRIC_BUCKETS(X)                                                  \
-    X(100)                                                                     \
-    X(250) X(500) X(1000) X(2500) X(5000) X(10000) X(25000) X(50000) X(100000) \
-        X(250000) X(500000) X(1000000) X(2500000)
+#define API_METRIC_BUCKETS(X)                                              \
+    X(100)                                                                 \
+    X(250)                                                                 \
+    X(500)                                                                 \
+    X(1000) X(2500) X(5000) X(10000) X(25000) X(50000) X(100000) X(250000) \
+        X(500000) X(1000000) X(2500000)
 #define API_METRIC_BUCKET_COUNT 15
 
 /* How a checkout ended, for edgepromo_commits_total. */
@@ -236,24 +239,26 @@ struct api_watcher {
     pthread_mutex_t lock; /* guards stop and wake */
     pthread_cond_t wake;  /* signalled by stop */
     bool stop;            /* under lock: the thread must end */
+    bool poked;           /* under lock: check the version now */
     struct store *store;  /* the watcher's own connection */
     int64_t data_version; /* of the database the snapshot was built from */
 };
 
 struct api_server {
-    const struct ep_config *config; /* borrowed; outlives the server */
-    struct api_options options;     /* defaults filled in */
-    struct MHD_Daemon *daemon;      /* NULL until started */
-    uint16_t port;                  /* bound TCP port */
-    size_t cart_body_max;           /* max_body_bytes */
-    struct engine_slot *slot;       /* the current snapshot; owned */
-    _Atomic int64_t snapshot_at;    /* when it was adopted, epoch seconds */
-    struct api_metrics metrics;     /* counters */
-    struct api_watcher watcher;     /* snapshot reloads */
-    pthread_mutex_t workers_lock;   /* guards workers */
-    struct api_worker *workers;     /* every worker's state; owned */
-    atomic_bool stopping;           /* graceful stop begun */
-    atomic_long in_flight;          /* requests begun and not completed */
+    const struct ep_config *config;   /* borrowed; outlives the server */
+    struct api_options options;       /* defaults filled in */
+    struct MHD_Daemon *daemon;        /* NULL until started */
+    uint16_t port;                    /* bound TCP port */
+    size_t cart_body_max;             /* max_body_bytes */
+    struct engine_slot *slot;         /* the current snapshot; owned */
+    _Atomic int64_t snapshot_at;      /* when it was adopted, epoch seconds */
+    struct api_metrics metrics;       /* counters */
+    struct api_watcher watcher;       /* snapshot reloads */
+    struct sync_scheduler *scheduler; /* CMS syncs; NULL without cms_url */
+    pthread_mutex_t workers_lock;     /* guards workers */
+    struct api_worker *workers;       /* every worker's state; owned */
+    atomic_bool stopping;             /* graceful stop begun */
+    atomic_long in_flight;            /* requests begun and not completed */
 };
 
 /* ---- a request, and the call a handler gets ---------------------------- */
@@ -332,6 +337,9 @@ enum ep_status api_watcher_start(struct api_server *server,
 
 /* Stops the watcher thread and closes its store; safe if never started. */
 void api_watcher_stop(struct api_server *server);
+
+/* Makes the watcher check the data version now (after a sync). */
+void api_watcher_poke(struct api_server *server);
 
 /* ---- the HTTP layer (http.c) --------------------------------------------- */
 

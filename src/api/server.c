@@ -1,12 +1,15 @@
 /*
- * server.c - the POS API server's life: start (snapshot, watcher, daemon),
- * graceful stop, and api_serve, which runs until SIGTERM or SIGINT.
+ * server.c - the POS API server's life: start (snapshot, watcher, sync
+ * scheduler, daemon), graceful stop, and api_serve, which runs until
+ * SIGTERM or SIGINT.
  *
  * Start order: the engine slot and the first snapshot (so that the first
- * request already has promotions), then the daemon. Stop order is the
- * reverse: the daemon drains and stops (so no request runs any more), then
- * the watcher, then the workers' database connections are closed, then
- * the snapshot is released.
+ * request already has promotions), the sync scheduler when a CMS is
+ * configured (cms_url), then the daemon. Stop order is the reverse: the
+ * daemon drains and stops (so no request runs any more), the scheduler
+ * stops (a transfer is aborted, a database write finishes), then the
+ * watcher, then the workers' database connections are closed, then the
+ * snapshot is released.
  */
 #include <signal.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "api/internal.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "sync/sync.h"
 
 #define DEFAULT_IDLE_TIMEOUT_S     30
 #define DEFAULT_CONNECTION_LIMIT   1024
@@ -62,6 +66,31 @@ static struct api_server *server_new(const struct ep_config *config,
     return server;
 }
 
+/* After every scheduled sync run: check the data version at once. */
+static void on_sync_done(void *ctx, const struct sync_report *report)
+{
+    (void)report;
+    api_watcher_poke(ctx);
+}
+
+/* Starts the CMS sync scheduler when the config names a CMS. */
+static enum ep_status scheduler_start(struct api_server *server,
+                                      struct ep_error *err)
+{
+    enum ep_status status;
+
+    if (server->config->cms_url == NULL) {
+        ep_log(EP_LOG_INFO, "sync.scheduler_off",
+               "detail=\"no cms_url: the store serves what it has\"");
+        return EP_OK;
+    }
+    status = sync_scheduler_new(server->config, server->slot, on_sync_done,
+                                server, &server->scheduler, err);
+    if (status == EP_OK)
+        status = sync_scheduler_start(server->scheduler, err);
+    return status;
+}
+
 enum ep_status api_server_start(const struct ep_config *config,
                                 const struct api_options *options,
                                 struct api_server **out, struct ep_error *err)
@@ -78,6 +107,8 @@ enum ep_status api_server_start(const struct ep_config *config,
     if (server == NULL)
         return ep_error_set(err, EP_ERR_NOMEM, NULL, "serve: out of memory");
     status = api_watcher_start(server, err);
+    if (status == EP_OK)
+        status = scheduler_start(server, err);
     if (status == EP_OK)
         status = api_http_start(server, err);
     if (status != EP_OK) {
@@ -107,6 +138,7 @@ void api_server_stop(struct api_server *server)
     if (server == NULL)
         return;
     api_http_stop(server);
+    sync_scheduler_free(server->scheduler);
     api_watcher_stop(server);
     api_workers_free(server);
     engine_slot_free(server->slot);

@@ -1,5 +1,7 @@
 /*
- * sync_routes.c - the sync routes: POST /v1/sync (run a sync now), GET
+ * sync_routes.c - the sync routes: POST /v1/sync (ask the scheduler for a
+ * run now: 202, the run happens on the scheduler's thread, never on a
+ * worker the terminals need; its outcome is GET /v1/sync/last), GET
  * /v1/sync/last (the newest sync log row and the sync state) and GET
  * /v1/sync/stats?days=N (totals of the sync log).
  */
@@ -8,6 +10,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "sync/sync.h"
 
 #define STATS_DAYS_DEFAULT 7
 #define STATS_DAYS_MAX     3650
@@ -62,10 +65,18 @@ enum ep_status api_handle_sync_trigger(struct api_call *call)
 
     if (status != EP_OK)
         return status;
-    return ep_error_set(&call->err, EP_ERR_UNAVAILABLE, NULL,
-                        "a %s sync cannot be started from the API in this "
-                        "build; run `edgepromo sync`",
-                        full ? "full" : "incremental");
+    if (call->server->scheduler == NULL)
+        return ep_error_set(&call->err, EP_ERR_UNAVAILABLE, NULL,
+                            "no CMS is configured (cms_url): use "
+                            "`edgepromo sync --from FILE`");
+    sync_scheduler_trigger(call->server->scheduler,
+                           full ? SYNC_FULL : SYNC_INCREMENTAL);
+    call->http_status = 202;
+    ep_buf_printf(call->out,
+                  "{\"accepted\":true,\"type\":\"%s\",\"status_url\":"
+                  "\"/v1/sync/last\"}\n",
+                  full ? "full" : "incremental");
+    return EP_OK;
 }
 
 /* Writes JSON text as it is when it parses, else as a string. */

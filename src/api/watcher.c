@@ -11,6 +11,8 @@
  * node on PostgreSQL) is served within about a second. The version is read
  * before the load: a sync landing during the load is caught on the next
  * tick. A failed load keeps the old snapshot and is retried next tick.
+ * The sync scheduler of `serve` pokes the watcher after each run, so a
+ * sync made by this process is checked for at once.
  */
 #include <time.h>
 
@@ -78,10 +80,11 @@ static void *watcher_main(void *arg)
     for (;;) {
         deadline_after_ms(&deadline, server->options.reload_interval_ms);
         pthread_mutex_lock(&w->lock);
-        while (!w->stop &&
+        while (!w->stop && !w->poked &&
                pthread_cond_timedwait(&w->wake, &w->lock, &deadline) == 0)
-            ;
+            continue;
         stop = w->stop;
+        w->poked = false;
         pthread_mutex_unlock(&w->lock);
         if (stop)
             return NULL;
@@ -131,6 +134,18 @@ enum ep_status api_watcher_start(struct api_server *server,
     }
     w->started = true;
     return EP_OK;
+}
+
+void api_watcher_poke(struct api_server *server)
+{
+    struct api_watcher *w = &server->watcher;
+
+    if (!w->started)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->poked = true;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
 }
 
 void api_watcher_stop(struct api_server *server)

@@ -85,6 +85,13 @@ static void config_set(struct ep_config *config, const char *key,
 
 void fixture_start(struct api_fixture *f, const struct api_options *options)
 {
+    fixture_start_with(f, options, NULL);
+}
+
+void fixture_start_with(struct api_fixture *f,
+                        const struct api_options *options,
+                        const char *const *extra)
+{
     struct api_options opts = { 0 };
     char path[1024];
     struct ep_error err;
@@ -104,6 +111,8 @@ void fixture_start(struct api_fixture *f, const struct api_options *options)
     config_set(&f->config, "store_id", FIXTURE_STORE);
     config_set(&f->config, "api_tokens", FIXTURE_TOKEN "," FIXTURE_TOKEN2);
     config_set(&f->config, "threads", "2");
+    for (size_t i = 0; extra != NULL && extra[i] != NULL; i += 2)
+        config_set(&f->config, extra[i], extra[i + 1]);
     if (api_server_start(&f->config, &opts, &f->server, &err) != EP_OK)
         fail_msg("api_server_start: %s", err.message);
     f->port = api_server_port(f->server);

@@ -37,6 +37,14 @@ void fixture_db_build(const char *db, const char *full_sync_path,
 /* Builds a fresh database from FIXTURE_SYNC and starts a server on it. */
 void fixture_start(struct api_fixture *f, const struct api_options *options);
 
+/*
+ * Like fixture_start, with more config: extra holds key, value, key,
+ * value, ..., NULL.
+ */
+void fixture_start_with(struct api_fixture *f,
+                        const struct api_options *options,
+                        const char *const *extra);
+
 /* Stops the server (if running) and removes everything. */
 void fixture_stop(struct api_fixture *f);
 

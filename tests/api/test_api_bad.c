@@ -343,8 +343,6 @@ static void test_chunked_body_past_the_limit(void **state)
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_spaces);
     curl_easy_setopt(curl, CURLOPT_READDATA, &stream);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, fwrite);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, stderr);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
     /* No answer can be queued mid-body: the connection is closed. */
     assert_int_not_equal(curl_easy_perform(curl), CURLE_OK);
