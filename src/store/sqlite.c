@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "common/mem.h"
 #include "common/money.h"
@@ -139,6 +140,8 @@ static const char *const stmt_sql[SQ_COUNT] = {
         "(SELECT COUNT(*) FROM promotions WHERE id = ?1) "
         "FROM promotion_usage WHERE promotion_id = ?1",
 };
+
+static pthread_mutex_t *writer_lock_for(sqlite3 *db);
 
 struct sqlite_store *sqlite_store_of(struct store *store)
 {
@@ -325,6 +328,8 @@ static enum ep_status apply_settings(struct sqlite_store *s,
                                                : 5000;
 
     sqlite3_busy_timeout(s->db, timeout);
+    s->busy_timeout_ms = timeout;
+    s->writer_lock = writer_lock_for(s->db);
     sqlite3_extended_result_codes(s->db, 1);
     if (!options->read_only &&
         sqlite_exec(s, "PRAGMA journal_mode=WAL", "set WAL", err) != EP_OK)
@@ -444,19 +449,17 @@ static enum ep_status sqlite_migrate(struct store *store, int target,
 
     if (target <= 0)
         target = store_schema_latest();
-    status = sqlite_exec(s, "BEGIN IMMEDIATE", "begin migration", err);
+    status = sqlite_write_open(s, "begin migration", err);
     if (status != EP_OK)
         return status;
     status = run_migrations(s, target, &applied, err);
     if (status != EP_OK || applied == 0) {
-        sqlite_exec(s, "ROLLBACK", "rollback migration", NULL);
+        sqlite_write_close(s, false, "rollback migration", NULL);
         applied = 0;
     } else {
-        status = sqlite_exec(s, "COMMIT", "commit migration", err);
-        if (status != EP_OK) {
-            sqlite_exec(s, "ROLLBACK", "rollback migration", NULL);
+        status = sqlite_write_close(s, true, "commit migration", err);
+        if (status != EP_OK)
             applied = 0;
-        }
     }
     if (applied_out != NULL)
         *applied_out = applied;
@@ -465,6 +468,88 @@ static enum ep_status sqlite_migrate(struct store *store, int target,
 
 /* ---- write transactions and checks ------------------------------------ */
 
+/*
+ * Writers of one process queue on a mutex before BEGIN IMMEDIATE: the next
+ * one is woken the moment the lock is free, where SQLite's busy handler
+ * would have it sleep and poll (milliseconds under load). Writers in other
+ * processes still wait through the busy timeout. Files hash to one of a
+ * few mutexes; two files sharing one only queue their writers together.
+ */
+#define WRITER_LOCKS 16
+
+static pthread_mutex_t writer_locks[WRITER_LOCKS] = {
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+};
+
+static pthread_mutex_t *writer_lock_for(sqlite3 *db)
+{
+    const char *path = sqlite3_db_filename(db, "main");
+    unsigned hash = 5381;
+
+    for (const char *p = path ? path : ""; *p != '\0'; p++)
+        hash = hash * 33u + (unsigned char)*p;
+    return &writer_locks[hash % WRITER_LOCKS];
+}
+
+static bool writer_lock_take(struct sqlite_store *s)
+{
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += s->busy_timeout_ms / 1000;
+    deadline.tv_nsec += (long)(s->busy_timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    s->holds_writer_lock =
+        pthread_mutex_timedlock(s->writer_lock, &deadline) == 0;
+    return s->holds_writer_lock;
+}
+
+static void writer_lock_give(struct sqlite_store *s)
+{
+    if (s->holds_writer_lock)
+        pthread_mutex_unlock(s->writer_lock);
+    s->holds_writer_lock = false;
+}
+
+enum ep_status sqlite_write_open(struct sqlite_store *s, const char *what,
+                                 struct ep_error *err)
+{
+    enum ep_status status;
+
+    if (!writer_lock_take(s))
+        return ep_error_set(err, EP_ERR_DB_BUSY, NULL,
+                            "database: %s: another writer of this process "
+                            "held the database for %d ms",
+                            what, s->busy_timeout_ms);
+    status = sqlite_exec(s, "BEGIN IMMEDIATE", what, err);
+    if (status != EP_OK)
+        writer_lock_give(s);
+    return status;
+}
+
+enum ep_status sqlite_write_close(struct sqlite_store *s, bool commit,
+                                  const char *what, struct ep_error *err)
+{
+    enum ep_status status = EP_OK;
+
+    if (commit)
+        status = sqlite_exec(s, "COMMIT", what, err);
+    if ((!commit || status != EP_OK) && sqlite3_get_autocommit(s->db) == 0)
+        sqlite_exec(s, "ROLLBACK", what, NULL);
+    writer_lock_give(s);
+    return status;
+}
+
 static enum ep_status sqlite_write_begin(struct store *store,
                                          struct ep_error *err)
 {
@@ -472,7 +557,7 @@ static enum ep_status sqlite_write_begin(struct store *store,
     enum ep_status status;
 
     assert(!s->in_write);
-    status = sqlite_exec(s, "BEGIN IMMEDIATE", "begin write", err);
+    status = sqlite_write_open(s, "begin write", err);
     s->in_write = status == EP_OK;
     return status;
 }
@@ -484,9 +569,7 @@ static enum ep_status sqlite_write_commit(struct store *store,
     enum ep_status status;
 
     assert(s->in_write);
-    status = sqlite_exec(s, "COMMIT", "commit", err);
-    if (status != EP_OK)
-        sqlite_exec(s, "ROLLBACK", "rollback", NULL);
+    status = sqlite_write_close(s, true, "commit", err);
     s->in_write = false;
     return status;
 }
@@ -495,8 +578,7 @@ static void sqlite_write_rollback(struct store *store)
 {
     struct sqlite_store *s = sqlite_store_of(store);
 
-    if (sqlite3_get_autocommit(s->db) == 0)
-        sqlite_exec(s, "ROLLBACK", "rollback", NULL);
+    sqlite_write_close(s, false, "rollback", NULL);
     s->in_write = false;
 }
 

@@ -7,6 +7,7 @@
 #ifndef EP_STORE_SQLITE_INTERNAL_H
 #define EP_STORE_SQLITE_INTERNAL_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "store/internal.h"
@@ -51,7 +52,21 @@ struct sqlite_store {
     sqlite3 *db;                   /* the connection; owned */
     sqlite3_stmt *stmts[SQ_COUNT]; /* prepared on first use; owned */
     bool in_write;                 /* a write transaction is open */
+    pthread_mutex_t *writer_lock;  /* this file's writers in this process */
+    bool holds_writer_lock;        /* writer_lock is held */
+    int busy_timeout_ms;           /* how long a writer waits */
 };
+
+/*
+ * Starts a write transaction (BEGIN IMMEDIATE) after queueing behind the
+ * other writers of this process on the same file, and ends one (COMMIT, or
+ * ROLLBACK when commit is false or fails). Every write of the backend goes
+ * through these two.
+ */
+enum ep_status sqlite_write_open(struct sqlite_store *s, const char *what,
+                                 struct ep_error *err);
+enum ep_status sqlite_write_close(struct sqlite_store *s, bool commit,
+                                  const char *what, struct ep_error *err);
 
 /* The backend of a generic store pointer. */
 struct sqlite_store *sqlite_store_of(struct store *store);

@@ -253,15 +253,15 @@ enum ep_status sqlite_holidays_replace(struct store *store, const char *source,
     struct sqlite_store *s = sqlite_store_of(store);
     enum ep_status status;
 
-    status = sqlite_exec(s, "BEGIN IMMEDIATE", "begin holidays", err);
+    status = sqlite_write_open(s, "begin holidays", err);
     if (status != EP_OK)
         return status;
     status = replace_holidays(s, source, holidays, count, err);
-    if (status == EP_OK)
-        status = sqlite_exec(s, "COMMIT", "commit holidays", err);
-    if (status != EP_OK)
-        sqlite_exec(s, "ROLLBACK", "rollback holidays", NULL);
-    return status;
+    if (status != EP_OK) {
+        sqlite_write_close(s, false, "rollback holidays", NULL);
+        return status;
+    }
+    return sqlite_write_close(s, true, "commit holidays", err);
 }
 
 /* Runs a prepared statement with one text parameter. */
@@ -407,16 +407,17 @@ enum ep_status sqlite_sync_apply(struct store *store,
     struct store_sync_counts counts = { 0 };
     enum ep_status status;
 
-    status = sqlite_exec(s, "BEGIN IMMEDIATE", "begin sync", err);
+    status = sqlite_write_open(s, "begin sync", err);
     if (status != EP_OK)
         return status;
     status = apply_batch(s, batch, &counts, err);
-    if (status == EP_OK)
-        status = sqlite_exec(s, "COMMIT", "commit sync", err);
     if (status != EP_OK) {
-        sqlite_exec(s, "ROLLBACK", "rollback sync", NULL);
+        sqlite_write_close(s, false, "rollback sync", NULL);
         return status;
     }
+    status = sqlite_write_close(s, true, "commit sync", err);
+    if (status != EP_OK)
+        return status;
     if (counts_out != NULL)
         *counts_out = counts;
     return EP_OK;
