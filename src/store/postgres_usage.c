@@ -36,7 +36,7 @@ enum ep_status pg_usage_counts_get(struct store *store,
 
     status = count_with(s, PG_PROMOTION_USES, promotion_id, NULL,
                         &counts.total, err);
-    if (status == EP_OK)
+    if (status == EP_OK && usage_date != NULL)
         status = count_with(s, PG_USAGE_DAY, promotion_id, usage_date,
                             &counts.day, err);
     if (status == EP_OK && customer_id != NULL)

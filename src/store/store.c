@@ -368,7 +368,7 @@ enum ep_status store_usage_counts_get(struct store *store,
                                       struct store_usage_counts *out,
                                       struct ep_error *err)
 {
-    assert(promotion_id != NULL && usage_date != NULL);
+    assert(promotion_id != NULL);
     return store->ops->usage_counts_get(store, promotion_id, usage_date,
                                         customer_id, out, err);
 }

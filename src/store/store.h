@@ -231,8 +231,10 @@ struct store_usage_counts {
 };
 
 /*
- * Reads a promotion's counts for a store-local date and a customer id (NULL:
- * customer is 0). A promotion not in the table has total 0.
+ * Reads a promotion's counts for a store-local date and a customer id. A
+ * NULL usage_date or customer_id leaves that count 0 and unread (callers
+ * ask only for the counts a limit needs). A promotion not in the table has
+ * total 0.
  */
 enum ep_status store_usage_counts_get(struct store *store,
                                       const char *promotion_id,

@@ -23,6 +23,7 @@
 
 #include "common/localtime.h"
 
+/* Reads the counts the promotion's limits need, and only those. */
 static enum ep_status counts_from_store(void *ctx,
                                         const struct promo_record *record,
                                         const char *usage_date,
@@ -31,7 +32,9 @@ static enum ep_status counts_from_store(void *ctx,
 {
     struct store_usage_counts counts;
     enum ep_status status = store_usage_counts_get(
-        ctx, record->id, usage_date, customer_id, &counts, NULL);
+        ctx, record->id, record->has_max_uses_per_day ? usage_date : NULL,
+        record->has_max_uses_per_customer ? customer_id : NULL, &counts,
+        NULL);
 
     if (status != EP_OK)
         return status;
