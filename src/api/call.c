@@ -42,6 +42,12 @@ bool api_utc_text_to_epoch(const char *text, int64_t *out)
     return ep_time_parse_rfc3339(rfc3339, out) == EP_OK;
 }
 
+bool api_json_out_of_memory(const json_error_t *jerr)
+{
+    return json_error_code(jerr) == json_error_out_of_memory ||
+           jerr->text[0] == '\0';
+}
+
 void api_json_member_string(struct ep_buf *out, const char *key,
                             const char *text)
 {

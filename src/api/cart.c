@@ -30,13 +30,14 @@ static enum ep_status parse_json(struct api_call *call, json_t **out)
                             "the body is empty: a JSON object is expected");
     }
     *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (*out == NULL) {
-        call->error_kind = API_ERR_INVALID_JSON;
-        return ep_error_set(&call->err, EP_ERR_INVALID, NULL,
-                            "not valid JSON: %s (line %d, column %d)",
-                            jerr.text, jerr.line, jerr.column);
-    }
-    return EP_OK;
+    if (*out != NULL)
+        return EP_OK;
+    if (api_json_out_of_memory(&jerr))
+        return ep_error_set(&call->err, EP_ERR_NOMEM, NULL, "out of memory");
+    call->error_kind = API_ERR_INVALID_JSON;
+    return ep_error_set(&call->err, EP_ERR_INVALID, NULL,
+                        "not valid JSON: %s (line %d, column %d)", jerr.text,
+                        jerr.line, jerr.column);
 }
 
 /* Reads the body as a cart (SPEC.md section 5) into the call's arena. */

@@ -14,6 +14,7 @@
 #ifndef EP_API_INTERNAL_H
 #define EP_API_INTERNAL_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -178,12 +179,14 @@ const char *api_route_method(enum api_route_id id);
 #define API_METRIC_STATUS_COUNT 11
 
 /* Upper bounds of the latency histogram, microseconds; then +Inf. */
-#define API_METRIC_BUCKETS(X)                                              \
-    X(100)                                                                 \
-    X(250)                                                                 \
-    X(500)                                                                 \
-    X(1000) X(2500) X(5000) X(10000) X(25000) X(50000) X(100000) X(250000) \
-        X(500000) X(1000000) X(2500000)
+#define API_METRIC_BUCKETS(X)                                        \
+    X(100)                                                           \
+    X(250)                                                           \
+    X(500)                                                           \
+    X(1000)                                                          \
+    X(2500)                                                          \
+    X(5000) X(10000) X(25000) X(50000) X(100000) X(250000) X(500000) \
+        X(1000000) X(2500000)
 #define API_METRIC_BUCKET_COUNT 15
 
 /* How a checkout ended, for edgepromo_commits_total. */
@@ -369,6 +372,13 @@ API_ROUTE_TABLE(API_HANDLER_DECLARE)
  * seconds; false when text is NULL or malformed.
  */
 bool api_utc_text_to_epoch(const char *text, int64_t *out);
+
+/*
+ * True when a failed json_loadb ran out of memory rather than met bad
+ * JSON: jansson says so with its error code, or, when it could not even
+ * start, by giving no reason at all.
+ */
+bool api_json_out_of_memory(const json_error_t *jerr);
 
 /* Writes ,"key":"text" or ,"key":null. */
 void api_json_member_string(struct ep_buf *out, const char *key,

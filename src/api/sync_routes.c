@@ -48,6 +48,8 @@ static enum ep_status parse_sync_body(struct api_call *call, bool *full)
     if (req->body_len == 0)
         return EP_OK;
     root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL && api_json_out_of_memory(&jerr))
+        return ep_error_set(&call->err, EP_ERR_NOMEM, NULL, "out of memory");
     if (root == NULL) {
         call->error_kind = API_ERR_INVALID_JSON;
         return ep_error_set(&call->err, EP_ERR_INVALID, NULL,

@@ -159,6 +159,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 void http_client_init(struct http_client *c, const char *base)
 {
     c->curl = curl_easy_init();
+    c->raw = false;
     assert_non_null(c->curl);
     snprintf(c->base, sizeof(c->base), "%s", base);
 }
@@ -217,7 +218,7 @@ void http_send(struct http_client *c, const char *method, const char *path,
         curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &reply->connects);
     }
     curl_slist_free_all(headers);
-    if (reply->body != NULL)
+    if (reply->body != NULL && !c->raw)
         reply->json = json_loadb(reply->body, reply->len, 0, NULL);
 }
 

@@ -62,6 +62,7 @@ struct http_reply {
 struct http_client {
     CURL *curl;    /* one easy handle: connections are reused */
     char base[64]; /* "http://127.0.0.1:PORT" */
+    bool raw;      /* do not parse replies (fault injection) */
 };
 
 void http_client_init(struct http_client *c, const char *base);
