@@ -7,18 +7,18 @@
  * ONLY, when given, runs the scenarios whose name contains it ("NORMAL").
  *
  * Each scenario starts from a fresh database loaded with the common
- * workload (1,000 promotions, gen-workload seed 1); each writer is its own
- * process with its own connection and snapshot, committing carts of
- * carts.jsonl under fresh transaction ids (usage_commit: evaluate + limits
- * + usage rows + stored response, in one BEGIN IMMEDIATE transaction).
+ * workload (1,000 promotions, gen-workload seed 1); each writer is a thread
+ * with its own connection, as the server's workers are, sharing one
+ * snapshot, committing carts of carts.jsonl under fresh transaction ids
+ * (usage_commit: evaluate + limits + usage rows + stored response, in one
+ * BEGIN IMMEDIATE transaction).
  * The "bare" row is the floor on this disk: one usage row written and
  * committed through the store, no evaluation.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,22 +99,34 @@ static size_t load_lines(const char *dir, char **lines)
     return n;
 }
 
+/* What one writer thread does and reports. */
+struct writer_job {
+    const char *db;
+    bool normal;
+    bool bare;
+    char **lines;
+    size_t nlines;
+    const struct promo_set *set;
+    int id;
+    int count;
+    double *samples;
+    int failed;
+};
+
 /* One writer: commits count carts, writing each latency to samples. */
-static void writer(const char *db, bool normal, char **lines, size_t nlines,
-                   int id, int count, double *samples)
+static int writer(const char *db, bool normal, char **lines, size_t nlines,
+                  const struct promo_set *set, int id, int count,
+                  double *samples)
 {
     struct store_options options = { .synchronous_normal = normal,
                                      .busy_timeout_ms = 60000 };
-    struct ep_config config;
     struct store *store = NULL;
-    struct promo_set *set = NULL;
     struct ep_arena arena;
     struct ep_buf out;
+    int failed = 0;
 
-    config_for(&config);
-    if (store_open(db, &options, &store, NULL) != EP_OK ||
-        sync_snapshot_load(store, &config, &set, NULL) != EP_OK)
-        _exit(2);
+    if (store_open(db, &options, &store, NULL) != EP_OK)
+        return 2;
     ep_arena_init(&arena, 1 << 20, (size_t)1 << 30);
     ep_buf_init(&out, 1 << 24);
     for (int k = 0; k < count; k++) {
@@ -125,28 +137,36 @@ static void writer(const char *db, bool normal, char **lines, size_t nlines,
         double t0;
         ep_arena_reset(&arena);
         ep_buf_reset(&out);
-        if (cart_parse(text, strlen(text), &arena, &cart, NULL) != EP_OK)
-            _exit(3);
+        if (cart_parse(text, strlen(text), &arena, &cart, NULL) != EP_OK) {
+            failed = 3;
+            break;
+        }
         snprintf(txid, sizeof(txid), "bench-%d-%d", id, k);
         cart->transaction_id = txid;
         t0 = now_us();
         if (usage_commit(store, set, cart, store_id, ep_now(), &arena, &out,
-                         &replayed, NULL) != EP_OK)
-            _exit(4);
+                         &replayed, NULL) != EP_OK) {
+            failed = 4;
+            break;
+        }
         samples[k] = now_us() - t0;
     }
-    _exit(0);
+    ep_buf_deinit(&out);
+    ep_arena_deinit(&arena);
+    store_close(store);
+    return failed;
 }
 
 /* The floor: one usage row written and committed, no evaluation. */
-static void bare_writer(const char *db, bool normal, int count,
-                        double *samples)
+static int bare_writer(const char *db, bool normal, int count,
+                       double *samples)
 {
     struct store_options options = { .synchronous_normal = normal };
     struct store *store = NULL;
+    int failed = 0;
 
     if (store_open(db, &options, &store, NULL) != EP_OK)
-        _exit(2);
+        return 2;
     for (int k = 0; k < count; k++) {
         char txid[64];
         struct store_usage_row row = { "p", "CODE", txid, NULL, NULL, NULL,
@@ -156,12 +176,42 @@ static void bare_writer(const char *db, bool normal, int count,
         snprintf(txid, sizeof(txid), "bare-%d", k);
         if (store_write_begin(store, NULL) != EP_OK ||
             store_usage_insert(store, &row, NULL) != EP_OK ||
-            store_write_commit(store, NULL) != EP_OK)
-            _exit(4);
+            store_write_commit(store, NULL) != EP_OK) {
+            failed = 4;
+            break;
+        }
         samples[k] = now_us() - t0;
     }
-    _exit(0);
+    store_close(store);
+    return failed;
 }
+
+static void *writer_main(void *arg)
+{
+    struct writer_job *job = arg;
+
+    job->failed = job->bare ? bare_writer(job->db, job->normal, job->count,
+                                          job->samples)
+                            : writer(job->db, job->normal, job->lines,
+                                     job->nlines, job->set, job->id,
+                                     job->count, job->samples);
+    return NULL;
+}
+
+static struct promo_set *snapshot_of(const char *db)
+{
+    struct ep_config config;
+    struct store *store = NULL;
+    struct promo_set *set = NULL;
+
+    config_for(&config);
+    if (store_open(db, NULL, &store, NULL) == EP_OK)
+        sync_snapshot_load(store, &config, &set, NULL);
+    store_close(store);
+    return set;
+}
+
+static const char *only; /* run only scenarios whose name has this */
 
 static void report(const char *name, double *samples, size_t n,
                    double elapsed_us)
@@ -172,14 +222,14 @@ static void report(const char *name, double *samples, size_t n,
            samples[(n * 99) / 100]);
 }
 
-static const char *only; /* run only scenarios whose name has this */
-
 static int run(const char *dir, const char *db, char **lines, size_t nlines,
                bool normal, int writers, int count, bool bare)
 {
     size_t n = (size_t)writers * (size_t)count;
-    double *samples = mmap(NULL, n * sizeof(double), PROT_READ | PROT_WRITE,
-                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    double *samples = ep_calloc(n, sizeof(double));
+    struct writer_job jobs[16];
+    pthread_t threads[16];
+    struct promo_set *set;
     char name[64];
     double start;
     int failed = 0;
@@ -187,27 +237,27 @@ static int run(const char *dir, const char *db, char **lines, size_t nlines,
     snprintf(name, sizeof(name), "%s, %d writer%s, %s",
              bare ? "bare insert" : "commit", writers, writers > 1 ? "s" : "",
              normal ? "NORMAL" : "FULL");
-    if (only != NULL && strstr(name, only) == NULL)
+    if (only != NULL && strstr(name, only) == NULL) {
+        ep_free(samples);
         return 0;
-    if (samples == MAP_FAILED || make_database(dir, db) != 0)
+    }
+    if (samples == NULL || writers > 16 || make_database(dir, db) != 0 ||
+        (set = snapshot_of(db)) == NULL)
         return -1;
     start = now_us();
     for (int w = 0; w < writers; w++) {
-        if (fork() != 0)
-            continue;
-        if (bare)
-            bare_writer(db, normal, count, samples + (size_t)w * count);
-        writer(db, normal, lines, nlines, w, count,
-               samples + (size_t)w * count);
+        jobs[w] = (struct writer_job){ db, normal, bare, lines, nlines, set, w,
+                                       count, samples + (size_t)w * count, 0 };
+        pthread_create(&threads[w], NULL, writer_main, &jobs[w]);
     }
     for (int w = 0; w < writers; w++) {
-        int status = 0;
-        wait(&status);
-        failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+        pthread_join(threads[w], NULL);
+        failed |= jobs[w].failed;
     }
     if (!failed)
         report(name, samples, n, now_us() - start);
-    munmap(samples, n * sizeof(double));
+    promo_set_release(set);
+    ep_free(samples);
     return failed ? -1 : 0;
 }
 
