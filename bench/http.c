@@ -74,6 +74,23 @@ static char *read_all(const char *path, size_t *len)
     return data;
 }
 
+/* One full sync's batch from a parsed payload. */
+static void batch_of(const struct sync_payload *payload,
+                     struct store_sync_batch *batch)
+{
+    memset(batch, 0, sizeof(*batch));
+    batch->full = true;
+    batch->company_id = COMPANY_ID;
+    batch->store_id = STORE_ID;
+    batch->items = payload->promotions;
+    batch->item_count = payload->promotion_count;
+    batch->replace_holidays = payload->has_holidays;
+    batch->holidays = payload->holidays;
+    batch->holiday_count = payload->holiday_count;
+    batch->cursor = payload->sync_token;
+    batch->synced_at = "2026-01-30 00:00:00";
+}
+
 /* Builds dir/edge.db from dir/full_sync.json through the store API. */
 static int build_database(const char *dir, char *db, size_t db_size)
 {
@@ -85,39 +102,34 @@ static int build_database(const char *dir, char *db, size_t db_size)
     struct store_sync_batch batch;
     struct ep_arena arena;
     struct ep_error err;
-    int rc = 1;
+    enum ep_status status = EP_ERR_IO;
 
     ep_error_clear(&err);
     snprintf(path, sizeof(path), "%s/full_sync.json", dir);
     snprintf(db, db_size, "%s/edge.db", dir);
     text = read_all(path, &len);
     ep_arena_init(&arena, 1 << 20, (size_t)4 << 30);
-    if (text != NULL && store_open(db, NULL, &store, &err) == EP_OK &&
-        store_migrate(store, 0, NULL, &err) == EP_OK &&
-        sync_payload_parse_full(text, len, STORE_ID, &arena, &payload, &err) ==
-            EP_OK) {
-        memset(&batch, 0, sizeof(batch));
-        batch.full = true;
-        batch.company_id = COMPANY_ID;
-        batch.store_id = STORE_ID;
-        batch.items = payload.promotions;
-        batch.item_count = payload.promotion_count;
-        batch.replace_holidays = payload.has_holidays;
-        batch.holidays = payload.holidays;
-        batch.holiday_count = payload.holiday_count;
-        batch.cursor = payload.sync_token;
-        batch.synced_at = "2026-01-30 00:00:00";
-        rc = store_sync_apply(store, &batch, NULL, &err) == EP_OK &&
-                     payload.rejection_count == 0
-                 ? 0
-                 : 1;
+    if (text != NULL)
+        status = store_open(db, NULL, &store, &err);
+    if (status == EP_OK)
+        status = store_migrate(store, 0, NULL, &err);
+    if (status == EP_OK)
+        status = sync_payload_parse_full(text, len, STORE_ID, &arena, &payload,
+                                         &err);
+    if (status == EP_OK && payload.rejection_count > 0)
+        status = ep_error_set(&err, EP_ERR_INVALID, NULL,
+                              "%zu promotions of the workload are rejected",
+                              payload.rejection_count);
+    if (status == EP_OK) {
+        batch_of(&payload, &batch);
+        status = store_sync_apply(store, &batch, NULL, &err);
     }
-    if (rc != 0)
+    if (status != EP_OK)
         fprintf(stderr, "bench-http: database: %s\n", err.message);
     store_close(store);
     ep_arena_deinit(&arena);
     ep_free(text);
-    return rc;
+    return status == EP_OK ? 0 : 1;
 }
 
 static void config_set(struct ep_config *config, const char *key,
@@ -231,53 +243,65 @@ static int redirect_log(const char *dir)
     return saved;
 }
 
+static void configure(const struct bench_options *o, const char *db,
+                      struct ep_config *config)
+{
+    enum ep_log_level level = EP_LOG_INFO;
+
+    ep_config_init(config);
+    config_set(config, "db", db);
+    config_set(config, "company_id", COMPANY_ID);
+    config_set(config, "store_id", STORE_ID);
+    config_set(config, "api_tokens", TOKEN);
+    config_set(config, "threads", o->threads);
+    config_set(config, "usage_synchronous", "FULL");
+    ep_log_level_parse(o->level, &level);
+    ep_log_set_level(level);
+}
+
+static void print_summary(const struct bench_options *o,
+                          const struct wrk_figures *eval,
+                          const struct wrk_figures *commit)
+{
+    printf("| evaluate req/s | p50 | p99 | commit req/s | connections "
+           "| server threads | log |\n|---:|---:|---:|---:|---:|---:|---|"
+           "\n| %.0f | %s | %s | %.0f | %d | %s | %s |\n",
+           eval->requests_per_s, eval->p50, eval->p99, commit->requests_per_s,
+           o->connections, o->threads, o->level);
+}
+
 static int bench(const struct bench_options *o, const char *dir)
 {
     struct ep_config config;
     struct api_options api = { .listen = "127.0.0.1:0" };
     struct api_server *server = NULL;
-    struct wrk_figures eval;
-    struct wrk_figures commit;
-    struct wrk_figures warm;
+    struct wrk_figures figures[3];
     struct ep_error err;
     char db[1024];
     char carts[1024];
-    enum ep_log_level level = EP_LOG_INFO;
     int rc;
 
     if (build_database(dir, db, sizeof(db)) != 0)
         return 1;
     snprintf(carts, sizeof(carts), "%s/carts.jsonl", dir);
-    ep_config_init(&config);
-    config_set(&config, "db", db);
-    config_set(&config, "company_id", COMPANY_ID);
-    config_set(&config, "store_id", STORE_ID);
-    config_set(&config, "api_tokens", TOKEN);
-    config_set(&config, "threads", o->threads);
-    config_set(&config, "usage_synchronous", "FULL");
-    ep_log_level_parse(o->level, &level);
-    ep_log_set_level(level);
+    configure(o, db, &config);
     ep_error_clear(&err);
     if (api_server_start(&config, &api, &server, &err) != EP_OK) {
         fprintf(stderr, "bench-http: %s\n", err.message);
         return 1;
     }
     rc = run_wrk(o, api_server_port(server), "http_evaluate.lua",
-                 "/v1/cart/evaluate", carts, 3, &warm);
+                 "/v1/cart/evaluate", carts, 3, &figures[0]);
     if (rc == 0)
         rc = run_wrk(o, api_server_port(server), "http_evaluate.lua",
-                     "/v1/cart/evaluate", carts, o->seconds, &eval);
+                     "/v1/cart/evaluate", carts, o->seconds, &figures[1]);
     if (rc == 0)
         rc = run_wrk(o, api_server_port(server), "http_commit.lua",
-                     "/v1/transactions", carts, o->seconds, &commit);
+                     "/v1/transactions", carts, o->seconds, &figures[2]);
     api_server_stop(server);
     ep_config_deinit(&config);
     if (rc == 0)
-        printf("| evaluate req/s | p50 | p99 | commit req/s | connections "
-               "| server threads | log |\n|---:|---:|---:|---:|---:|---:|---|"
-               "\n| %.0f | %s | %s | %.0f | %d | %s | %s |\n",
-               eval.requests_per_s, eval.p50, eval.p99, commit.requests_per_s,
-               o->connections, o->threads, o->level);
+        print_summary(o, &figures[1], &figures[2]);
     return rc;
 }
 

@@ -233,6 +233,35 @@ static void log_failure(const struct api_call *call, enum ep_status status)
            ep_log_quote(call->err.message, message, sizeof(message)));
 }
 
+static void call_init(struct api_call *call, struct api_server *server,
+                      struct api_worker *worker, struct api_request *req)
+{
+    memset(call, 0, sizeof(*call));
+    call->server = server;
+    call->worker = worker;
+    call->request = req;
+    call->arena = &worker->arena;
+    call->out = &worker->out;
+    call->http_status = 200;
+    call->error_kind = API_ERROR_NONE;
+    ep_buf_reset(&worker->out);
+}
+
+/* Answers a handler's failure with the error its status maps to. */
+static enum MHD_Result answer_failure(struct api_server *server,
+                                      struct api_request *req,
+                                      const struct api_call *call,
+                                      enum ep_status status)
+{
+    enum api_error_kind kind = call->error_kind != API_ERROR_NONE
+                                   ? call->error_kind
+                                   : api_error_of_status(status);
+
+    if (api_error_http(kind) == 500)
+        log_failure(call, status);
+    return answer_error(server, req, kind, call->err.message, call->err.field);
+}
+
 /* Runs the route's handler and queues what it made. */
 static enum MHD_Result dispatch(struct api_server *server,
                                 struct api_request *req)
@@ -246,33 +275,19 @@ static enum MHD_Result dispatch(struct api_server *server,
     if (worker == NULL)
         return answer_error(server, req, API_ERR_UNAVAILABLE, "out of memory",
                             NULL);
-    memset(&call, 0, sizeof(call));
-    call.server = server;
-    call.worker = worker;
-    call.request = req;
-    call.arena = &worker->arena;
-    call.out = &worker->out;
-    call.http_status = 200;
-    call.error_kind = API_ERROR_NONE;
-    ep_buf_reset(&worker->out);
+    call_init(&call, server, worker, req);
     status = req->match.route->handler(&call);
     if (status == EP_OK && ep_buf_status(&worker->out) != EP_OK)
         status = ep_error_set(&call.err, ep_buf_status(&worker->out), NULL,
                               "the response is too large");
     if (status != EP_OK) {
-        enum api_error_kind kind = call.error_kind != API_ERROR_NONE
-                                       ? call.error_kind
-                                       : api_error_of_status(status);
-        if (api_error_http(kind) == 500)
-            log_failure(&call, status);
-        ep_arena_reset(&worker->arena);
-        return answer_error(server, req, kind, call.err.message,
-                            call.err.field);
+        result = answer_failure(server, req, &call, status);
+    } else {
+        reply.status = call.http_status;
+        reply.content_type = call.content_type;
+        reply.replayed = call.replayed;
+        result = queue(server, req, worker->out.data, worker->out.len, &reply);
     }
-    reply.status = call.http_status;
-    reply.content_type = call.content_type;
-    reply.replayed = call.replayed;
-    result = queue(server, req, worker->out.data, worker->out.len, &reply);
     ep_arena_reset(&worker->arena);
     return result;
 }
