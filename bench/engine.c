@@ -175,9 +175,9 @@ int main(int argc, char **argv)
     static const int sizes[] = { 100, 1000, 10000 };
     static const int line_counts[] = { 1, 10, 50, 200 };
     const char *gen = argc > 1 ? argv[1] : "../shared/bench/gen-workload";
-    int rounds = argc > 2 ? atoi(argv[2]) : 5;
-    int only_promotions = argc > 4 ? atoi(argv[3]) : 0;
-    int only_lines = argc > 4 ? atoi(argv[4]) : 0;
+    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 5;
+    int only_promotions = argc > 4 ? (int)strtol(argv[3], NULL, 10) : 0;
+    int only_lines = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 0;
     char dir[] = "/tmp/edgepromo-bench-XXXXXX";
 
     ep_mem_install_json_allocator();

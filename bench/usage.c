@@ -264,7 +264,7 @@ static int run(const char *dir, const char *db, char **lines, size_t nlines,
 int main(int argc, char **argv)
 {
     const char *gen = argc > 1 ? argv[1] : "../shared/bench/gen-workload";
-    int count = argc > 2 ? atoi(argv[2]) : 2000;
+    int count = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 2000;
     char dir[] = "/tmp/edgepromo-bench-usage-XXXXXX";
     char command[2048];
     char db[1024];
