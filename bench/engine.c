@@ -23,7 +23,7 @@
 #include "engine/engine.h"
 #include "sync/sync.h"
 
-#define CARTS 300
+#define CARTS       300
 #define MAX_SAMPLES 100000
 
 static const char *const store_id = "ee90b1f6-2ec2-4b46-8b4a-79d208b3c04c";
@@ -59,8 +59,7 @@ static char *read_all(const char *path, size_t *len)
     return data;
 }
 
-static int generate(const char *gen, const char *dir, int promotions,
-                    int lines)
+static int generate(const char *gen, const char *dir, int promotions, int lines)
 {
     char command[2048];
 
@@ -108,8 +107,7 @@ static size_t load_carts(const char *dir, struct ep_arena *arena,
         return 0;
     for (line = strtok_r(text, "\n", &save); line != NULL && count < CARTS;
          line = strtok_r(NULL, "\n", &save)) {
-        if (cart_parse(line, strlen(line), arena, &carts[count], NULL) ==
-            EP_OK)
+        if (cart_parse(line, strlen(line), arena, &carts[count], NULL) == EP_OK)
             count++;
     }
     ep_free(text);
@@ -163,9 +161,9 @@ static void measure(const struct promo_set *set, struct cart **carts,
     printf("| %6d | %5d | %7.1f | %7.1f | %7.1f | %7.1f | %8.0f | %5.0f%% "
            "| %6.0f | %6.0f |\n",
            promotions, lines, evals[n / 2], evals[(n * 99) / 100],
-           samples[n / 2], samples[(n * 99) / 100],
-           (double)n / (elapsed / 1e6), 100.0 * discounted / (double)n,
-           reported / (double)n, bytes / (double)n);
+           samples[n / 2], samples[(n * 99) / 100], (double)n / (elapsed / 1e6),
+           100.0 * discounted / (double)n, reported / (double)n,
+           bytes / (double)n);
     ep_buf_deinit(&out);
     ep_arena_deinit(&arena);
 }

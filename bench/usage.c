@@ -15,10 +15,10 @@
  * The "bare" row is the floor on this disk: one usage row written and
  * committed through the store, no evaluation.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -158,8 +158,7 @@ static int writer(const char *db, bool normal, char **lines, size_t nlines,
 }
 
 /* The floor: one usage row written and committed, no evaluation. */
-static int bare_writer(const char *db, bool normal, int count,
-                       double *samples)
+static int bare_writer(const char *db, bool normal, int count, double *samples)
 {
     struct store_options options = { .synchronous_normal = normal };
     struct store *store = NULL;
@@ -169,9 +168,20 @@ static int bare_writer(const char *db, bool normal, int count,
         return 2;
     for (int k = 0; k < count; k++) {
         char txid[64];
-        struct store_usage_row row = { "p", "CODE", txid, NULL, NULL, NULL,
-                                       NULL, 100, 1000, 900, "b", store_id,
-                                       "2026-01-30 00:00:00", "2026-01-30" };
+        struct store_usage_row row = { "p",
+                                       "CODE",
+                                       txid,
+                                       NULL,
+                                       NULL,
+                                       NULL,
+                                       NULL,
+                                       100,
+                                       1000,
+                                       900,
+                                       "b",
+                                       store_id,
+                                       "2026-01-30 00:00:00",
+                                       "2026-01-30" };
         double t0 = now_us();
         snprintf(txid, sizeof(txid), "bare-%d", k);
         if (store_write_begin(store, NULL) != EP_OK ||
@@ -190,11 +200,10 @@ static void *writer_main(void *arg)
 {
     struct writer_job *job = arg;
 
-    job->failed = job->bare ? bare_writer(job->db, job->normal, job->count,
-                                          job->samples)
-                            : writer(job->db, job->normal, job->lines,
-                                     job->nlines, job->set, job->id,
-                                     job->count, job->samples);
+    job->failed =
+        job->bare ? bare_writer(job->db, job->normal, job->count, job->samples)
+                  : writer(job->db, job->normal, job->lines, job->nlines,
+                           job->set, job->id, job->count, job->samples);
     return NULL;
 }
 
@@ -246,8 +255,11 @@ static int run(const char *dir, const char *db, char **lines, size_t nlines,
         return -1;
     start = now_us();
     for (int w = 0; w < writers; w++) {
-        jobs[w] = (struct writer_job){ db, normal, bare, lines, nlines, set, w,
-                                       count, samples + (size_t)w * count, 0 };
+        jobs[w] =
+            (struct writer_job){ db,    normal, bare,
+                                 lines, nlines, set,
+                                 w,     count,  samples + (size_t)w * count,
+                                 0 };
         pthread_create(&threads[w], NULL, writer_main, &jobs[w]);
     }
     for (int w = 0; w < writers; w++) {

@@ -20,7 +20,7 @@
 #include "sync/sync.h"
 #include "usage/usage.h"
 
-#define INPUT_MAX ((size_t)256 << 20)
+#define INPUT_MAX    ((size_t)256 << 20)
 #define RESPONSE_MAX ((size_t)64 << 20)
 
 enum cart_action { CART_EVALUATE, CART_COMMIT };
@@ -31,9 +31,9 @@ struct cart_run {
     enum cart_action action;
     struct store *store;
     struct promo_set *set;
-    struct ep_arena arena;  /* per cart, reset between carts */
-    struct ep_buf out;      /* one response */
-    bool any_bad;           /* a cart was rejected */
+    struct ep_arena arena; /* per cart, reset between carts */
+    struct ep_buf out;     /* one response */
+    bool any_bad;          /* a cart was rejected */
 };
 
 /* Reads a whole file, or stdin for "-", into a buffer. */
@@ -166,8 +166,8 @@ static enum ep_status run_carts(struct cli_context *ctx,
     if (status == EP_OK)
         status = cli_store_open(ctx, &run.store);
     if (status == EP_OK)
-        status = sync_snapshot_load(run.store, &ctx->config, &run.set,
-                                    &ctx->err);
+        status =
+            sync_snapshot_load(run.store, &ctx->config, &run.set, &ctx->err);
     if (status == EP_OK)
         status = handle_input(&run, input.data ? input.data : "", input.len);
     if (status == EP_OK && run.any_bad)

@@ -17,8 +17,8 @@
 #include "sync/sync.h"
 
 struct demo_options {
-    const char *from;  /* the full-sync export to load */
-    bool serve;        /* serve after loading */
+    const char *from; /* the full-sync export to load */
+    bool serve;       /* serve after loading */
 };
 
 static enum ep_status parse_demo(struct cli_context *ctx,
@@ -55,8 +55,8 @@ static enum ep_status load_example(struct cli_context *ctx, struct store *store,
     enum ep_status status;
 
     ep_buf_init(&out, 1 << 20);
-    status = sync_import_file(store, &ctx->config, from, NULL, &report,
-                              &ctx->err);
+    status =
+        sync_import_file(store, &ctx->config, from, NULL, &report, &ctx->err);
     sync_report_write_json(&report, &out);
     if (out.data != NULL)
         fprintf(stderr, "edgepromo demo: loaded %s: %s\n", from, out.data);
@@ -66,8 +66,7 @@ static enum ep_status load_example(struct cli_context *ctx, struct store *store,
 }
 
 /* Prints the promotions in force now, as `promotions --active` does. */
-static enum ep_status print_active(struct cli_context *ctx,
-                                   struct store *store)
+static enum ep_status print_active(struct cli_context *ctx, struct store *store)
 {
     struct promo_set *set = NULL;
     struct ep_buf out;

@@ -14,10 +14,10 @@
 #include "sync/sync.h"
 
 struct promotions_filter {
-    bool active;        /* only those in force at at */
-    int64_t at;         /* instant judged */
-    const char *brand;  /* NULL: any brand */
-    const char *code;   /* NULL: any code */
+    bool active;       /* only those in force at at */
+    int64_t at;        /* instant judged */
+    const char *brand; /* NULL: any brand */
+    const char *code;  /* NULL: any code */
 };
 
 static enum ep_status parse_filter(struct cli_context *ctx,
@@ -171,8 +171,8 @@ enum ep_status cli_cmd_stats(struct cli_context *ctx)
     if (status == EP_OK)
         status = cli_store_open(ctx, &store);
     if (status == EP_OK)
-        status = store_sync_stats_get(store, ctx->config.store_id, days,
-                                      &stats, &ctx->err);
+        status = store_sync_stats_get(store, ctx->config.store_id, days, &stats,
+                                      &ctx->err);
     if (status == EP_OK)
         status = store_sync_state_get(store, ctx->config.company_id,
                                       ctx->config.store_id, &arena, &state,

@@ -144,8 +144,7 @@ static enum ep_status parse_globals(int argc, char **argv,
     if (ctx->config_path == NULL)
         ctx->config_path = getenv("EDGEPROMO_CONFIG");
     if (ctx->config_path != NULL && ctx->config_path[0] != '\0')
-        status = ep_config_load_file(&ctx->config, ctx->config_path,
-                                     &ctx->err);
+        status = ep_config_load_file(&ctx->config, ctx->config_path, &ctx->err);
     if (status == EP_OK)
         status = ep_config_load_env(&ctx->config, &ctx->err);
     if (status == EP_OK && db != NULL)

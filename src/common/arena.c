@@ -19,8 +19,7 @@ struct ep_arena_block {
     _Alignas(ARENA_ALIGN) unsigned char data[];
 };
 
-void ep_arena_init(struct ep_arena *arena, size_t block_size,
-                   size_t max_bytes)
+void ep_arena_init(struct ep_arena *arena, size_t block_size, size_t max_bytes)
 {
     assert(arena != NULL);
     arena->head = NULL;

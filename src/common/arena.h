@@ -23,8 +23,7 @@ struct ep_arena {
 };
 
 /* Initializes an empty arena; nothing is allocated until first use. */
-void ep_arena_init(struct ep_arena *arena, size_t block_size,
-                   size_t max_bytes);
+void ep_arena_init(struct ep_arena *arena, size_t block_size, size_t max_bytes);
 
 /* Frees every block; the arena may be initialized again. NULL is a no-op. */
 void ep_arena_deinit(struct ep_arena *arena);

@@ -18,7 +18,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 
-#define CONFIG_LINE_MAX 4096
+#define CONFIG_LINE_MAX  4096
 #define CONFIG_VALUE_MAX 2048
 
 enum config_type { CONFIG_STRING, CONFIG_NUMBER };
@@ -27,15 +27,15 @@ typedef enum ep_status (*config_validator)(const char *key, const char *value,
                                            long number, struct ep_error *err);
 
 struct config_key {
-    const char *name;           /* key in files; EDGEPROMO_<NAME> in env */
-    size_t offset;              /* of the char * or long in ep_config */
-    enum config_type type;      /* how the value is stored */
-    const char *default_value;  /* text form; NULL for none */
-    config_validator validate;  /* NULL: anything non-empty */
-    long min;                   /* CONFIG_NUMBER: smallest allowed */
-    long max;                   /* CONFIG_NUMBER: largest allowed */
-    bool secret;                /* masked by `edgepromo config` */
-    const char *help;           /* one line for people */
+    const char *name;          /* key in files; EDGEPROMO_<NAME> in env */
+    size_t offset;             /* of the char * or long in ep_config */
+    enum config_type type;     /* how the value is stored */
+    const char *default_value; /* text form; NULL for none */
+    config_validator validate; /* NULL: anything non-empty */
+    long min;                  /* CONFIG_NUMBER: smallest allowed */
+    long max;                  /* CONFIG_NUMBER: largest allowed */
+    bool secret;               /* masked by `edgepromo config` */
+    const char *help;          /* one line for people */
 };
 
 static enum ep_status validate_db(const char *key, const char *value,
@@ -73,8 +73,8 @@ static const struct config_key config_keys[] = {
       "bearer token sent to the CMS" },
     { "cms_ca_file", STR_KEY(cms_ca_file), NULL, NULL, 0, 0, false,
       "CA bundle file for the CMS's HTTPS (default: libcurl's)" },
-    { "listen", STR_KEY(listen), "127.0.0.1:8080", validate_listen, 0, 0,
-      false, "address:port of the POS API" },
+    { "listen", STR_KEY(listen), "127.0.0.1:8080", validate_listen, 0, 0, false,
+      "address:port of the POS API" },
     { "api_tokens", STR_KEY(api_tokens), NULL, validate_tokens, 0, 0, true,
       "comma-separated terminal tokens (none: every request is 401)" },
     { "log_level", STR_KEY(log_level), "info", validate_level, 0, 0, false,
@@ -82,8 +82,8 @@ static const struct config_key config_keys[] = {
     { "usage_synchronous", STR_KEY(usage_synchronous), "FULL",
       validate_sync_mode, 0, 0, false,
       "FULL or NORMAL: SQLite durability of checkout commits" },
-    { "sync_interval", NUM_KEY(sync_interval), "300", NULL, 1, 86400 * 7,
-      false, "seconds between incremental syncs in serve" },
+    { "sync_interval", NUM_KEY(sync_interval), "300", NULL, 1, 86400 * 7, false,
+      "seconds between incremental syncs in serve" },
     { "full_sync_interval", NUM_KEY(full_sync_interval), "86400", NULL, 1,
       86400 * 30, false, "seconds between full syncs in serve" },
     { "request_timeout", NUM_KEY(request_timeout), "30", NULL, 1, 3600, false,
@@ -203,8 +203,8 @@ static enum ep_status config_key_set(struct ep_config *cfg,
 
     if (strlen(value) > CONFIG_VALUE_MAX)
         return ep_error_set(err, EP_ERR_CONFIG, key->name,
-                            "%s: value is longer than %d characters",
-                            key->name, CONFIG_VALUE_MAX);
+                            "%s: value is longer than %d characters", key->name,
+                            CONFIG_VALUE_MAX);
     if (key->type == CONFIG_NUMBER) {
         status = parse_number(key, value, &number, err);
         if (status != EP_OK)
@@ -266,8 +266,8 @@ enum ep_status ep_config_set(struct ep_config *cfg, const char *name,
     enum ep_status status;
 
     if (key == NULL)
-        return ep_error_set(err, EP_ERR_CONFIG, name,
-                            "%s: unknown config key", name);
+        return ep_error_set(err, EP_ERR_CONFIG, name, "%s: unknown config key",
+                            name);
     status = config_key_set(cfg, key, value, err);
     if (status == EP_OK)
         cfg->sources[key - config_keys] = source;
@@ -323,14 +323,14 @@ enum ep_status ep_config_load_file(struct ep_config *cfg, const char *path,
     FILE *file = fopen(path, "r");
 
     if (file == NULL)
-        return ep_error_set(err, EP_ERR_CONFIG, "config",
-                            "config file %s: %s", path, strerror(errno));
+        return ep_error_set(err, EP_ERR_CONFIG, "config", "config file %s: %s",
+                            path, strerror(errno));
     while (status == EP_OK && fgets(line, sizeof(line), file) != NULL) {
         number++;
         if (strchr(line, '\n') == NULL && !feof(file))
             status = ep_error_set(err, EP_ERR_CONFIG, NULL,
-                                  "%s:%d: line longer than %d characters",
-                                  path, number, CONFIG_LINE_MAX - 2);
+                                  "%s:%d: line longer than %d characters", path,
+                                  number, CONFIG_LINE_MAX - 2);
         else
             status = config_file_line(cfg, line, path, number, err);
     }
@@ -349,8 +349,8 @@ enum ep_status ep_config_load_env(struct ep_config *cfg, struct ep_error *err)
         const struct config_key *key = &config_keys[i];
         const char *value;
         enum ep_status status;
-        size_t n = (size_t)snprintf(name, sizeof(name), "EDGEPROMO_%s",
-                                    key->name);
+        size_t n =
+            (size_t)snprintf(name, sizeof(name), "EDGEPROMO_%s", key->name);
         for (size_t k = 10; k < n; k++)
             name[k] = (char)toupper((unsigned char)name[k]);
         value = getenv(name);
@@ -386,8 +386,7 @@ enum ep_status ep_config_require(const struct ep_config *cfg, const char *name,
                         name, name, name, key->help);
 }
 
-static const char *const source_names[] = { "default", "file", "env",
-                                            "flag" };
+static const char *const source_names[] = { "default", "file", "env", "flag" };
 
 void ep_config_to_json(const struct ep_config *cfg, struct ep_buf *out)
 {
@@ -401,8 +400,8 @@ void ep_config_to_json(const struct ep_config *cfg, struct ep_buf *out)
             ep_buf_json_int(out, *number_slot((struct ep_config *)cfg, key));
         } else {
             const char *v = *string_slot((struct ep_config *)cfg, key);
-            ep_buf_json_string(out, (v != NULL && key->secret) ? "********"
-                                                                : v);
+            ep_buf_json_string(out,
+                               (v != NULL && key->secret) ? "********" : v);
         }
         ep_buf_puts(out, ", \"source\": ");
         ep_buf_json_string(out, source_names[cfg->sources[i]]);
@@ -551,9 +550,8 @@ static enum ep_status validate_tokens(const char *key, const char *value,
         }
     }
     if (count > EP_CONFIG_MAX_TOKENS)
-        return ep_error_set(err, EP_ERR_CONFIG, key,
-                            "%s: more than %d tokens", key,
-                            EP_CONFIG_MAX_TOKENS);
+        return ep_error_set(err, EP_ERR_CONFIG, key, "%s: more than %d tokens",
+                            key, EP_CONFIG_MAX_TOKENS);
     return EP_OK;
 }
 

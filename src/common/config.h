@@ -29,23 +29,23 @@ enum ep_config_source {
 };
 
 struct ep_config {
-    char *db;                 /* SQLite path, sqlite:PATH or postgresql:// */
-    char *company_id;         /* whom this edge serves; NULL until set */
-    char *store_id;           /* the store; NULL until set */
-    char *timezone;           /* IANA zone; NULL: the system's */
-    char *cms_url;            /* base URL of the CMS; NULL: no network sync */
-    char *cms_token;          /* bearer token for the CMS; secret */
-    char *cms_ca_file;        /* CA bundle for HTTPS; NULL: libcurl's */
-    char *listen;             /* address:port of the POS API */
-    char *api_tokens;         /* comma-separated terminal tokens; secret */
-    char *log_level;          /* debug, info, warn, error, off */
-    char *usage_synchronous;  /* FULL or NORMAL: durability of commits */
-    long sync_interval;       /* seconds between incremental syncs */
-    long full_sync_interval;  /* seconds between full syncs */
-    long request_timeout;     /* seconds for one CMS call */
-    long connect_timeout;     /* seconds to connect to the CMS */
-    long threads;             /* HTTP worker threads */
-    long max_body_bytes;      /* largest accepted request body */
+    char *db;                /* SQLite path, sqlite:PATH or postgresql:// */
+    char *company_id;        /* whom this edge serves; NULL until set */
+    char *store_id;          /* the store; NULL until set */
+    char *timezone;          /* IANA zone; NULL: the system's */
+    char *cms_url;           /* base URL of the CMS; NULL: no network sync */
+    char *cms_token;         /* bearer token for the CMS; secret */
+    char *cms_ca_file;       /* CA bundle for HTTPS; NULL: libcurl's */
+    char *listen;            /* address:port of the POS API */
+    char *api_tokens;        /* comma-separated terminal tokens; secret */
+    char *log_level;         /* debug, info, warn, error, off */
+    char *usage_synchronous; /* FULL or NORMAL: durability of commits */
+    long sync_interval;      /* seconds between incremental syncs */
+    long full_sync_interval; /* seconds between full syncs */
+    long request_timeout;    /* seconds for one CMS call */
+    long connect_timeout;    /* seconds to connect to the CMS */
+    long threads;            /* HTTP worker threads */
+    long max_body_bytes;     /* largest accepted request body */
     char *tokens[EP_CONFIG_MAX_TOKENS]; /* api_tokens split; owned */
     size_t token_count;                 /* entries in tokens */
     enum ep_config_source *sources;     /* per key, table order; owned */

@@ -16,7 +16,7 @@
 #include "common/status.h"
 
 #define EP_ERROR_MESSAGE_MAX 512
-#define EP_ERROR_FIELD_MAX 160
+#define EP_ERROR_FIELD_MAX   160
 
 struct ep_error {
     enum ep_status status;              /* EP_OK while nothing is set */

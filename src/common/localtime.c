@@ -123,8 +123,8 @@ static bool read_offset(const char *p, long *offset)
         *offset = 0;
         return true;
     }
-    if ((*p != '+' && *p != '-') || !read_digits(p + 1, 2, &h) ||
-        p[3] != ':' || !read_digits(p + 4, 2, &m) || p[6] != '\0')
+    if ((*p != '+' && *p != '-') || !read_digits(p + 1, 2, &h) || p[3] != ':' ||
+        !read_digits(p + 4, 2, &m) || p[6] != '\0')
         return false;
     if (h > 23 || m > 59)
         return false;
@@ -195,8 +195,9 @@ void ep_date_format(int32_t date, char out[EP_DATE_TEXT_MAX])
     struct tm tm;
 
     gmtime_r(&t, &tm);
-    snprintf(out, EP_DATE_TEXT_MAX, "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000,
-             (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
+    snprintf(out, EP_DATE_TEXT_MAX, "%04d-%02d-%02d",
+             (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
+             tm.tm_mday % 100);
 }
 
 int ep_date_weekday(int32_t date)

@@ -17,10 +17,10 @@
 
 #include "common/error.h"
 
-#define EP_DATE_TEXT_MAX 11      /* "YYYY-MM-DD" and NUL */
-#define EP_CLOCK_TEXT_MAX 9      /* "HH:MM:SS" and NUL */
+#define EP_DATE_TEXT_MAX      11 /* "YYYY-MM-DD" and NUL */
+#define EP_CLOCK_TEXT_MAX     9  /* "HH:MM:SS" and NUL */
 #define EP_TIMESTAMP_TEXT_MAX 32 /* "YYYY-MM-DD HH:MM:SS" and NUL */
-#define EP_SECONDS_PER_DAY 86400
+#define EP_SECONDS_PER_DAY    86400
 
 /* A moment as the store's wall clock shows it. */
 struct ep_local_time {

@@ -45,8 +45,7 @@ static void escape_controls(char *line)
     }
 }
 
-void ep_log(enum ep_log_level level, const char *event, const char *fields,
-            ...)
+void ep_log(enum ep_log_level level, const char *event, const char *fields, ...)
 {
     char line[LOG_LINE_MAX];
     struct timespec now;

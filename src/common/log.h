@@ -34,8 +34,8 @@ bool ep_log_level_parse(const char *text, enum ep_log_level *out);
 bool ep_log_enabled(enum ep_log_level level);
 
 /* Writes one event line: fields is a printf format of key=value pairs. */
-void ep_log(enum ep_log_level level, const char *event, const char *fields,
-            ...) __attribute__((format(printf, 3, 4)));
+void ep_log(enum ep_log_level level, const char *event, const char *fields, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Writes text into out as a double-quoted value with inner quotes and

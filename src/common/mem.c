@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static atomic_long fail_countdown;   /* 0: off; k: the kth next call fails */
-static atomic_long allocation_count; /* allocations attempted so far */
+static atomic_long fail_countdown;      /* 0: off; k: the kth next call fails */
+static atomic_long allocation_count;    /* allocations attempted so far */
 static _Thread_local bool failure_seen; /* an allocation of this thread
                                           failed since the last reset */
 

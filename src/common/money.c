@@ -34,23 +34,22 @@ static bool real_to_hundredths(double value, int64_t *out)
 }
 
 /* Reads a JSON number with at most two decimals into hundredths. */
-static enum ep_status json_to_hundredths(const json_t *value,
-                                         const char *field, int64_t *out,
-                                         struct ep_error *err)
+static enum ep_status json_to_hundredths(const json_t *value, const char *field,
+                                         int64_t *out, struct ep_error *err)
 {
     json_int_t whole;
 
     if (json_is_integer(value)) {
         whole = json_integer_value(value);
         if (whole > EP_MONEY_MAX / 100 || whole < -EP_MONEY_MAX / 100)
-            return ep_error_set(err, EP_ERR_INVALID, field,
-                                "%s is too large", field);
+            return ep_error_set(err, EP_ERR_INVALID, field, "%s is too large",
+                                field);
         *out = (int64_t)whole * 100;
         return EP_OK;
     }
     if (!json_is_real(value))
-        return ep_error_set(err, EP_ERR_INVALID, field,
-                            "%s must be a number", field);
+        return ep_error_set(err, EP_ERR_INVALID, field, "%s must be a number",
+                            field);
     if (!real_to_hundredths(json_real_value(value), out))
         return ep_error_set(err, EP_ERR_INVALID, field,
                             "%s must have at most 2 decimals", field);
@@ -69,8 +68,8 @@ enum ep_status ep_money_from_json(const json_t *value, const char *field,
         return ep_error_set(err, EP_ERR_INVALID, field,
                             "%s must not be negative", field);
     if (hundredths > EP_MONEY_MAX)
-        return ep_error_set(err, EP_ERR_INVALID, field,
-                            "%s is too large", field);
+        return ep_error_set(err, EP_ERR_INVALID, field, "%s is too large",
+                            field);
     *out = hundredths;
     return EP_OK;
 }
@@ -207,8 +206,8 @@ void ep_money_format_display(int64_t hundredths, char out[EP_MONEY_TEXT_MAX])
 
 int64_t ep_money_percent_of(int64_t amount, int32_t percent_hundredths)
 {
-    money_u128 product = (money_u128)(uint64_t)amount *
-                         (money_u128)(uint32_t)percent_hundredths;
+    money_u128 product =
+        (money_u128)(uint64_t)amount * (money_u128)(uint32_t)percent_hundredths;
 
     return (int64_t)((product + EP_PERCENT_FULL / 2) / EP_PERCENT_FULL);
 }

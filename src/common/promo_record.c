@@ -9,8 +9,7 @@ static void key(struct ep_buf *out, const char *name, bool first)
     ep_buf_putc(out, ':');
 }
 
-static void text_field(struct ep_buf *out, const char *name,
-                       const char *value)
+static void text_field(struct ep_buf *out, const char *name, const char *value)
 {
     key(out, name, false);
     ep_buf_json_string(out, value);
@@ -72,8 +71,7 @@ void promo_record_write_json(const struct promo_record *p, struct ep_buf *out)
     raw_field(out, "targeting", p->targeting_json, "null");
     optional_int_field(out, "max_uses", p->has_max_uses, p->max_uses);
     optional_int_field(out, "max_uses_per_customer",
-                       p->has_max_uses_per_customer,
-                       p->max_uses_per_customer);
+                       p->has_max_uses_per_customer, p->max_uses_per_customer);
     optional_int_field(out, "max_uses_per_day", p->has_max_uses_per_day,
                        p->max_uses_per_day);
     key(out, "current_uses", false);

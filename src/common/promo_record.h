@@ -18,42 +18,42 @@
 #include "common/buf.h"
 
 struct promo_record {
-    const char *id;                /* UUID from the CMS; primary key */
-    const char *code;              /* unique per (store_id, code) */
-    const char *name;              /* shown to cashiers */
-    const char *description;       /* may be NULL */
-    const char *terms_conditions;  /* may be NULL */
-    const char *company_id;        /* owner company */
-    const char *brand_id;          /* owner brand */
-    const char *store_id;          /* owner store */
-    const char *promo_type;        /* percent_discount, buy_x_get_y, ... */
-    const char *apply_to;          /* all, category, product */
-    const char *execution_stage;   /* item_level, cart_level, payment_level */
-    int64_t execution_priority;    /* lower runs first; default 500 */
-    bool is_active;                /* inactive ones apply only if typed */
-    bool is_auto_apply;            /* a candidate without a typed code */
-    bool require_voucher;          /* auto-applied only with its code */
-    bool member_only;              /* members only */
-    bool is_stackable;             /* combines with others */
-    const char *start_date;        /* "YYYY-MM-DD", inclusive, local */
-    const char *end_date;          /* "YYYY-MM-DD", inclusive, local */
-    const char *time_start;        /* "HH:MM:SS" or NULL */
-    const char *time_end;          /* "HH:MM:SS" or NULL */
-    const char *valid_days_json;   /* JSON array text, or NULL */
-    bool exclude_holidays;         /* not on holiday dates */
-    const char *rules_json;        /* rules object as JSON text */
-    const char *scope_json;        /* scope object as JSON text, or NULL */
-    const char *targeting_json;    /* targeting object as text, or NULL */
-    bool has_max_uses;             /* max_uses is set */
-    int64_t max_uses;              /* total uses allowed */
+    const char *id;                 /* UUID from the CMS; primary key */
+    const char *code;               /* unique per (store_id, code) */
+    const char *name;               /* shown to cashiers */
+    const char *description;        /* may be NULL */
+    const char *terms_conditions;   /* may be NULL */
+    const char *company_id;         /* owner company */
+    const char *brand_id;           /* owner brand */
+    const char *store_id;           /* owner store */
+    const char *promo_type;         /* percent_discount, buy_x_get_y, ... */
+    const char *apply_to;           /* all, category, product */
+    const char *execution_stage;    /* item_level, cart_level, payment_level */
+    int64_t execution_priority;     /* lower runs first; default 500 */
+    bool is_active;                 /* inactive ones apply only if typed */
+    bool is_auto_apply;             /* a candidate without a typed code */
+    bool require_voucher;           /* auto-applied only with its code */
+    bool member_only;               /* members only */
+    bool is_stackable;              /* combines with others */
+    const char *start_date;         /* "YYYY-MM-DD", inclusive, local */
+    const char *end_date;           /* "YYYY-MM-DD", inclusive, local */
+    const char *time_start;         /* "HH:MM:SS" or NULL */
+    const char *time_end;           /* "HH:MM:SS" or NULL */
+    const char *valid_days_json;    /* JSON array text, or NULL */
+    bool exclude_holidays;          /* not on holiday dates */
+    const char *rules_json;         /* rules object as JSON text */
+    const char *scope_json;         /* scope object as JSON text, or NULL */
+    const char *targeting_json;     /* targeting object as text, or NULL */
+    bool has_max_uses;              /* max_uses is set */
+    int64_t max_uses;               /* total uses allowed */
     bool has_max_uses_per_customer; /* max_uses_per_customer is set */
-    int64_t max_uses_per_customer; /* uses allowed per customer id */
-    bool has_max_uses_per_day;     /* max_uses_per_day is set */
-    int64_t max_uses_per_day;      /* uses allowed per store-local day */
-    int64_t current_uses;          /* uses known (CMS's count + local) */
-    const char *compiled_at;       /* CMS's compile time, text */
-    const char *synced_at;         /* when this edge stored it; may be NULL */
-    const char *last_used_at;      /* last local use; may be NULL */
+    int64_t max_uses_per_customer;  /* uses allowed per customer id */
+    bool has_max_uses_per_day;      /* max_uses_per_day is set */
+    int64_t max_uses_per_day;       /* uses allowed per store-local day */
+    int64_t current_uses;           /* uses known (CMS's count + local) */
+    const char *compiled_at;        /* CMS's compile time, text */
+    const char *synced_at;          /* when this edge stored it; may be NULL */
+    const char *last_used_at;       /* last local use; may be NULL */
 };
 
 /* One day of the holiday calendar. */

@@ -16,7 +16,7 @@
 #include "common/money.h"
 #include "engine/internal.h"
 
-#define CART_TEXT_MAX 128
+#define CART_TEXT_MAX  128
 #define CART_MAX_UNITS 100000
 
 static enum ep_status cart_invalid(struct ep_error *err, const char *field,
@@ -54,8 +54,8 @@ static enum ep_status read_text(const json_t *obj, const char *key,
         return cart_invalid(err, field, "a string");
     }
     if (text[0] == '\0' || strlen(text) > CART_TEXT_MAX ||
-        strlen(text) != (json_is_string(v) ? json_string_length(v)
-                                           : strlen(text)))
+        strlen(text) !=
+            (json_is_string(v) ? json_string_length(v) : strlen(text)))
         return cart_invalid(err, field, "a string of 1 to 128 characters");
     *out = ep_arena_strdup(arena, text);
     if (*out == NULL)
@@ -143,8 +143,8 @@ static enum ep_status read_vouchers(const json_t *root, struct ep_arena *arena,
     if (!json_is_array(v) || n > CART_MAX_VOUCHERS)
         return cart_invalid(err, "voucher_codes",
                             "an array of at most 20 codes");
-    cart->voucher_codes = ep_arena_calloc(arena, n + 1,
-                                          sizeof(*cart->voucher_codes));
+    cart->voucher_codes =
+        ep_arena_calloc(arena, n + 1, sizeof(*cart->voucher_codes));
     if (cart->voucher_codes == NULL)
         return ep_error_set(err, EP_ERR_NOMEM, "voucher_codes",
                             "out of memory");
@@ -156,8 +156,8 @@ static enum ep_status read_vouchers(const json_t *root, struct ep_arena *arena,
             json_string_length(code) > 64 ||
             strlen(json_string_value(code)) != json_string_length(code))
             return cart_invalid(err, field, "a code of 1 to 64 characters");
-        cart->voucher_codes[i] = ep_arena_strdup(arena,
-                                                 json_string_value(code));
+        cart->voucher_codes[i] =
+            ep_arena_strdup(arena, json_string_value(code));
         if (cart->voucher_codes[i] == NULL)
             return ep_error_set(err, EP_ERR_NOMEM, field, "out of memory");
     }
@@ -198,8 +198,8 @@ static enum ep_status read_line(const json_t *line, size_t index,
                   err))
         return EP_ERR_INVALID;
     snprintf(field, sizeof(field), "%s.category_id", prefix);
-    if (read_text(line, "category_id", field, false, arena,
-                  &out->category_id, err) ||
+    if (read_text(line, "category_id", field, false, arena, &out->category_id,
+                  err) ||
         read_quantity(line, prefix, &out->quantity, err))
         return EP_ERR_INVALID;
     snprintf(field, sizeof(field), "%s.unit_price", prefix);
@@ -220,10 +220,9 @@ static enum ep_status check_line_ids(const struct cart *cart,
                                      struct ep_arena *arena,
                                      struct ep_error *err)
 {
-    const char **ids = ep_arena_calloc(arena, cart->line_count,
-                                       sizeof(*ids));
-    const char ***refs = ep_arena_calloc(arena, cart->line_count,
-                                         sizeof(*refs));
+    const char **ids = ep_arena_calloc(arena, cart->line_count, sizeof(*ids));
+    const char ***refs =
+        ep_arena_calloc(arena, cart->line_count, sizeof(*refs));
 
     if (ids == NULL || refs == NULL)
         return ep_error_set(err, EP_ERR_NOMEM, "lines", "out of memory");
@@ -234,9 +233,8 @@ static enum ep_status check_line_ids(const struct cart *cart,
     qsort(refs, cart->line_count, sizeof(*refs), compare_line_ids);
     for (size_t i = 1; i < cart->line_count; i++) {
         if (strcmp(*refs[i], *refs[i - 1]) == 0) {
-            size_t later = (size_t)((refs[i] > refs[i - 1] ? refs[i]
-                                                           : refs[i - 1]) -
-                                    ids);
+            size_t later =
+                (size_t)((refs[i] > refs[i - 1] ? refs[i] : refs[i - 1]) - ids);
             char field[48];
             snprintf(field, sizeof(field), "lines[%zu].line_id", later);
             return ep_error_set(err, EP_ERR_INVALID, field,

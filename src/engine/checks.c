@@ -16,8 +16,8 @@
 int32_t promotion_business_date(const struct promotion *p,
                                 const struct ep_local_time *local)
 {
-    bool overnight = p->has_time_start && p->has_time_end &&
-                     p->time_start > p->time_end;
+    bool overnight =
+        p->has_time_start && p->has_time_end && p->time_start > p->time_end;
 
     if (overnight && local->seconds <= p->time_end)
         return local->date - 1;
@@ -96,9 +96,8 @@ static enum engine_reason check_customer(const struct eval_context *ctx,
                                          const struct promotion *p)
 {
     const struct targeting *t = &p->targeting;
-    const char *tier = ctx->cart->has_customer
-                           ? ctx->cart->customer.member_tier
-                           : NULL;
+    const char *tier =
+        ctx->cart->has_customer ? ctx->cart->customer.member_tier : NULL;
 
     if ((p->record->member_only || t->member_only) && !ctx->is_member)
         return REASON_MEMBER_ONLY;
@@ -117,8 +116,8 @@ static enum engine_reason check_trigger(const struct eval_context *ctx,
                                         const struct promotion *p, bool typed)
 {
     const struct targeting *t = &p->targeting;
-    const char *method = ctx->cart->has_payment ? ctx->cart->payment_method
-                                                : NULL;
+    const char *method =
+        ctx->cart->has_payment ? ctx->cart->payment_method : NULL;
 
     if (p->record->is_auto_apply && p->record->require_voucher && !typed)
         return REASON_VOUCHER_REQUIRED;
@@ -174,8 +173,7 @@ enum engine_reason engine_limit_verdict(const struct promo_record *r,
         return REASON_USAGE_LIMIT_REACHED;
     if (r->has_max_uses_per_day && c->day >= r->max_uses_per_day)
         return REASON_DAILY_LIMIT_REACHED;
-    if (r->has_max_uses_per_customer &&
-        c->customer >= r->max_uses_per_customer)
+    if (r->has_max_uses_per_customer && c->customer >= r->max_uses_per_customer)
         return REASON_CUSTOMER_LIMIT_REACHED;
     return REASON_APPLIED;
 }

@@ -17,8 +17,8 @@
 #include "common/money.h"
 #include "engine/internal.h"
 
-#define FIELD_MAX EP_ERROR_FIELD_MAX
-#define COUNT_MAX 1000000
+#define FIELD_MAX   EP_ERROR_FIELD_MAX
+#define COUNT_MAX   1000000
 #define ID_TEXT_MAX 36
 
 struct kind_name {
@@ -125,8 +125,8 @@ static int compare_strings(const void *a, const void *b)
 
 /* Reads an array of id strings into a sorted, deduplicated list. */
 static enum ep_status read_id_array(const json_t *v, const char *field,
-                                    struct ep_arena *arena,
-                                    struct id_list *out, struct ep_error *err)
+                                    struct ep_arena *arena, struct id_list *out,
+                                    struct ep_error *err)
 {
     size_t n = json_array_size(v);
     size_t kept = 0;
@@ -164,8 +164,7 @@ static enum ep_status read_id_array(const json_t *v, const char *field,
 
 /* Reads an optional id list member of obj; absent or null: empty. */
 static enum ep_status read_id_member(const json_t *obj, const char *key,
-                                     const char *prefix,
-                                     struct ep_arena *arena,
+                                     const char *prefix, struct ep_arena *arena,
                                      struct id_list *out, struct ep_error *err)
 {
     char field[FIELD_MAX];
@@ -287,8 +286,10 @@ static enum ep_status need_text(const char *value, const char *field,
 {
     char expected[64];
 
-    snprintf(expected, sizeof(expected), "a non-empty text of at most %zu "
-             "characters", max);
+    snprintf(expected, sizeof(expected),
+             "a non-empty text of at most %zu "
+             "characters",
+             max);
     if (value == NULL || value[0] == '\0' || strlen(value) > max)
         return invalid(err, field, expected);
     return EP_OK;
@@ -402,8 +403,7 @@ static enum ep_status compile_limits(const struct promo_record *r,
         return invalid(err, "max_uses_per_customer",
                        "a whole number of at least 0");
     if (r->has_max_uses_per_day && r->max_uses_per_day < 0)
-        return invalid(err, "max_uses_per_day",
-                       "a whole number of at least 0");
+        return invalid(err, "max_uses_per_day", "a whole number of at least 0");
     if (r->current_uses < 0)
         return invalid(err, "current_uses", "a whole number of at least 0");
     return EP_OK;
@@ -426,12 +426,10 @@ static enum ep_status read_apply_to(const char *text, const char *field,
 }
 
 /* Reads a scope object (may be NULL: everything, per apply_to column). */
-static enum ep_status compile_scope_object(const json_t *obj,
-                                           const char *prefix,
-                                           const char *apply_to_default,
-                                           struct ep_arena *arena,
-                                           struct scope *s,
-                                           struct ep_error *err)
+static enum ep_status
+compile_scope_object(const json_t *obj, const char *prefix,
+                     const char *apply_to_default, struct ep_arena *arena,
+                     struct scope *s, struct ep_error *err)
 {
     char field[FIELD_MAX];
     const json_t *apply = json_object_get(obj, "apply_to");
@@ -446,8 +444,8 @@ static enum ep_status compile_scope_object(const json_t *obj,
     if (apply_text == NULL)
         apply_text = "all";
     if (read_apply_to(apply_text, field, &s->apply_to, err) != EP_OK ||
-        read_id_member(obj, "categories", prefix, arena, &s->categories,
-                       err) != EP_OK ||
+        read_id_member(obj, "categories", prefix, arena, &s->categories, err) !=
+            EP_OK ||
         read_id_member(obj, "products", prefix, arena, &s->products, err) !=
             EP_OK ||
         read_id_member(obj, "exclude_categories", prefix, arena,
@@ -459,12 +457,12 @@ static enum ep_status compile_scope_object(const json_t *obj,
 }
 
 static enum ep_status compile_scope(const struct promo_record *r,
-                                    struct ep_arena *arena,
-                                    struct promotion *p, struct ep_error *err)
+                                    struct ep_arena *arena, struct promotion *p,
+                                    struct ep_error *err)
 {
     json_t *obj = NULL;
-    enum ep_status status = parse_object(r->scope_json, "scope", false, &obj,
-                                         err);
+    enum ep_status status =
+        parse_object(r->scope_json, "scope", false, &obj, err);
 
     if (status != EP_OK)
         return status;
@@ -474,8 +472,8 @@ static enum ep_status compile_scope(const struct promo_record *r,
         json_decref(obj);
         return EP_ERR_INVALID;
     }
-    status = compile_scope_object(obj, "scope", r->apply_to, arena, &p->scope,
-                                  err);
+    status =
+        compile_scope_object(obj, "scope", r->apply_to, arena, &p->scope, err);
     json_decref(obj);
     return status;
 }
@@ -511,8 +509,8 @@ static enum ep_status compile_targeting(const struct promo_record *r,
     struct targeting *t = &p->targeting;
     json_t *obj = NULL;
     const json_t *member_only;
-    enum ep_status status = parse_object(r->targeting_json, "targeting", false,
-                                         &obj, err);
+    enum ep_status status =
+        parse_object(r->targeting_json, "targeting", false, &obj, err);
 
     if (status != EP_OK)
         return status;
@@ -522,11 +520,11 @@ static enum ep_status compile_targeting(const struct promo_record *r,
         !json_is_null(member_only))
         status = invalid(err, "targeting.member_only", "true or false");
     if (status == EP_OK)
-        status = read_choice(obj, "stores", "targeting", arena, &t->stores,
-                             err);
+        status =
+            read_choice(obj, "stores", "targeting", arena, &t->stores, err);
     if (status == EP_OK)
-        status = read_choice(obj, "brands", "targeting", arena, &t->brands,
-                             err);
+        status =
+            read_choice(obj, "brands", "targeting", arena, &t->brands, err);
     if (status == EP_OK)
         status = read_customer_type(obj, &t->customer_type, err);
     if (status == EP_OK)
@@ -590,17 +588,19 @@ static enum ep_status compile_buy_x_get_y(const json_t *obj,
     bool has_buy = false;
     bool has_get = false;
 
-    if (read_count(obj, "buy_quantity", "rules", 1, &has_buy,
-                   &ru->buy_quantity, err) != EP_OK ||
-        read_count(obj, "get_quantity", "rules", 1, &has_get,
-                   &ru->get_quantity, err) != EP_OK)
+    if (read_count(obj, "buy_quantity", "rules", 1, &has_buy, &ru->buy_quantity,
+                   err) != EP_OK ||
+        read_count(obj, "get_quantity", "rules", 1, &has_get, &ru->get_quantity,
+                   err) != EP_OK)
         return EP_ERR_INVALID;
     if (!has_buy)
-        return invalid(err, "rules.buy_quantity", "a whole number of at least 1");
+        return invalid(err, "rules.buy_quantity",
+                       "a whole number of at least 1");
     if (!has_get)
-        return invalid(err, "rules.get_quantity", "a whole number of at least 1");
-    if (need_percent(obj, "get_discount_percent", "rules", &ru->percent,
-                     err) != EP_OK ||
+        return invalid(err, "rules.get_quantity",
+                       "a whole number of at least 1");
+    if (need_percent(obj, "get_discount_percent", "rules", &ru->percent, err) !=
+            EP_OK ||
         read_count(obj, "max_applications", "rules", 1,
                    &ru->has_max_applications, &ru->max_applications,
                    err) != EP_OK)
@@ -623,10 +623,11 @@ static enum ep_status compile_slot(const json_t *item, const char *prefix,
     char field[FIELD_MAX];
 
     if (!json_is_object(item))
-        return invalid(err, prefix, "an object {products|categories, "
-                                    "quantity}");
-    if (read_id_member(item, "products", prefix, arena, &slot->products,
-                       err) != EP_OK ||
+        return invalid(err, prefix,
+                       "an object {products|categories, "
+                       "quantity}");
+    if (read_id_member(item, "products", prefix, arena, &slot->products, err) !=
+            EP_OK ||
         read_id_member(item, "categories", prefix, arena, &slot->categories,
                        err) != EP_OK ||
         read_count(item, "quantity", prefix, 1, &has, &slot->quantity, err) !=
@@ -642,8 +643,7 @@ static enum ep_status compile_slot(const json_t *item, const char *prefix,
 }
 
 static enum ep_status compile_bundle(const json_t *obj, struct ep_arena *arena,
-                                     struct promotion *p,
-                                     struct ep_error *err)
+                                     struct promotion *p, struct ep_error *err)
 {
     struct rules *ru = &p->rules;
     const json_t *items = json_object_get(obj, "items");
@@ -658,8 +658,8 @@ static enum ep_status compile_bundle(const json_t *obj, struct ep_arena *arena,
     for (size_t i = 0; i < n; i++) {
         char prefix[FIELD_MAX];
         snprintf(prefix, sizeof(prefix), "rules.items[%zu]", i);
-        if (compile_slot(json_array_get(items, i), prefix, arena,
-                         &ru->slots[i], err) != EP_OK)
+        if (compile_slot(json_array_get(items, i), prefix, arena, &ru->slots[i],
+                         err) != EP_OK)
             return EP_ERR_INVALID;
     }
     if (need_money(obj, "bundle_price", "rules", &ru->amount, err) != EP_OK)
@@ -678,8 +678,9 @@ static enum ep_status compile_tier(const json_t *item, const char *prefix,
                       !json_is_null(json_object_get(item, "discount_amount"));
 
     if (!json_is_object(item))
-        return invalid(err, prefix, "an object {min_purchase, "
-                                    "discount_percent|discount_amount}");
+        return invalid(err, prefix,
+                       "an object {min_purchase, "
+                       "discount_percent|discount_amount}");
     if (need_money(item, "min_purchase", prefix, &tier->min_purchase, err) !=
         EP_OK)
         return EP_ERR_INVALID;
@@ -704,8 +705,7 @@ static int compare_tiers(const void *a, const void *b)
 }
 
 static enum ep_status compile_tiered(const json_t *obj, struct ep_arena *arena,
-                                     struct promotion *p,
-                                     struct ep_error *err)
+                                     struct promotion *p, struct ep_error *err)
 {
     struct rules *ru = &p->rules;
     const json_t *tiers = json_object_get(obj, "tiers");
@@ -748,8 +748,7 @@ static enum ep_status compile_kind_rules(const json_t *obj,
     case KIND_FIXED:
         return compile_fixed(obj, p, err);
     case KIND_FIXED_PRICE:
-        if (read_money(obj, "price", "rules", &has, &ru->amount, err) !=
-            EP_OK)
+        if (read_money(obj, "price", "rules", &has, &ru->amount, err) != EP_OK)
             return EP_ERR_INVALID;
         return has ? EP_OK : invalid(err, "rules.price", "an amount");
     case KIND_BUY_X_GET_Y:
@@ -799,12 +798,12 @@ static enum ep_status check_rules_type(const struct promo_record *r,
 }
 
 static enum ep_status compile_rules(const struct promo_record *r,
-                                    struct ep_arena *arena,
-                                    struct promotion *p, struct ep_error *err)
+                                    struct ep_arena *arena, struct promotion *p,
+                                    struct ep_error *err)
 {
     json_t *obj = NULL;
-    enum ep_status status = parse_object(r->rules_json, "rules", true, &obj,
-                                         err);
+    enum ep_status status =
+        parse_object(r->rules_json, "rules", true, &obj, err);
 
     if (status != EP_OK)
         return status;
@@ -819,8 +818,8 @@ static enum ep_status compile_rules(const struct promo_record *r,
 }
 
 static enum ep_status compile_steps(const struct promo_record *r,
-                                    struct ep_arena *arena,
-                                    struct promotion *p, struct ep_error *err)
+                                    struct ep_arena *arena, struct promotion *p,
+                                    struct ep_error *err)
 {
     enum ep_status status = compile_identity(r, err);
 
@@ -866,8 +865,8 @@ enum ep_status promotion_compile(const struct promo_record *record,
             status = ep_error_set(err, EP_ERR_NOMEM, "code", "out of memory");
     }
     if (status != EP_OK)
-        ep_error_prefix_message(err, "promotion %s: ",
-                                record->id ? record->id : "(no id)");
+        ep_error_prefix_message(
+            err, "promotion %s: ", record->id ? record->id : "(no id)");
     return status;
 }
 

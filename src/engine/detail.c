@@ -35,16 +35,15 @@ static void join_list(const struct id_list *list, const char *last_sep,
 
     out[0] = '\0';
     for (size_t i = 0; i < list->count && pos < size; i++) {
-        const char *sep = i == 0 ? "" : (i + 1 == list->count ? last_sep
-                                                              : ", ");
+        const char *sep =
+            i == 0 ? "" : (i + 1 == list->count ? last_sep : ", ");
         pos += (size_t)snprintf(out + pos, size - pos, "%s%s", sep,
                                 list->items[i]);
     }
 }
 
-static const char *const weekday_names[] = { "monday",   "tuesday",
-                                             "wednesday", "thursday",
-                                             "friday",   "saturday",
+static const char *const weekday_names[] = { "monday",   "tuesday", "wednesday",
+                                             "thursday", "friday",  "saturday",
                                              "sunday" };
 
 static const char *days_detail(struct ep_arena *arena,
@@ -161,8 +160,7 @@ static const char *detail_of(struct ep_arena *a, const struct promotion *p,
         return detail_format(a, "needs voucher code %s", r->code);
     case REASON_PAYMENT_REQUIRED:
     case REASON_PAYMENT_METHOD_MISMATCH:
-        return p->targeting.payment_methods.all ? NULL
-                                                : payment_detail(a, p);
+        return p->targeting.payment_methods.all ? NULL : payment_detail(a, p);
     case REASON_CUSTOMER_REQUIRED:
     case REASON_USAGE_LIMIT_REACHED:
     case REASON_DAILY_LIMIT_REACHED:

@@ -36,32 +36,32 @@
 #include "common/promo_record.h"
 
 /* Why a candidate did not apply, in the order of SPEC.md section 4.1. */
-#define ENGINE_REASON_TABLE(X)                                                \
-    X(REASON_APPLIED, "applied")                                              \
-    X(REASON_UNKNOWN_VOUCHER, "unknown_voucher")                              \
-    X(REASON_UNSUPPORTED_TYPE, "unsupported_type")                            \
-    X(REASON_INACTIVE, "inactive")                                            \
-    X(REASON_NOT_STARTED, "not_started")                                      \
-    X(REASON_EXPIRED, "expired")                                              \
-    X(REASON_NOT_VALID_TODAY, "not_valid_today")                              \
-    X(REASON_HOLIDAY_EXCLUDED, "holiday_excluded")                            \
-    X(REASON_OUTSIDE_TIME_WINDOW, "outside_time_window")                      \
-    X(REASON_WRONG_STORE, "wrong_store")                                      \
-    X(REASON_WRONG_BRAND, "wrong_brand")                                      \
-    X(REASON_MEMBER_ONLY, "member_only")                                      \
-    X(REASON_CUSTOMER_TYPE_MISMATCH, "customer_type_mismatch")                \
-    X(REASON_TIER_MISMATCH, "tier_mismatch")                                  \
-    X(REASON_VOUCHER_REQUIRED, "voucher_required")                            \
-    X(REASON_PAYMENT_REQUIRED, "payment_required")                            \
-    X(REASON_PAYMENT_METHOD_MISMATCH, "payment_method_mismatch")              \
-    X(REASON_CUSTOMER_REQUIRED, "customer_required")                          \
-    X(REASON_USAGE_LIMIT_REACHED, "usage_limit_reached")                      \
-    X(REASON_DAILY_LIMIT_REACHED, "daily_limit_reached")                      \
-    X(REASON_CUSTOMER_LIMIT_REACHED, "customer_limit_reached")                \
-    X(REASON_NO_ELIGIBLE_ITEMS, "no_eligible_items")                          \
-    X(REASON_MIN_QUANTITY_NOT_MET, "min_quantity_not_met")                    \
-    X(REASON_MIN_PURCHASE_NOT_MET, "min_purchase_not_met")                    \
-    X(REASON_ZERO_DISCOUNT, "zero_discount")                                  \
+#define ENGINE_REASON_TABLE(X)                                   \
+    X(REASON_APPLIED, "applied")                                 \
+    X(REASON_UNKNOWN_VOUCHER, "unknown_voucher")                 \
+    X(REASON_UNSUPPORTED_TYPE, "unsupported_type")               \
+    X(REASON_INACTIVE, "inactive")                               \
+    X(REASON_NOT_STARTED, "not_started")                         \
+    X(REASON_EXPIRED, "expired")                                 \
+    X(REASON_NOT_VALID_TODAY, "not_valid_today")                 \
+    X(REASON_HOLIDAY_EXCLUDED, "holiday_excluded")               \
+    X(REASON_OUTSIDE_TIME_WINDOW, "outside_time_window")         \
+    X(REASON_WRONG_STORE, "wrong_store")                         \
+    X(REASON_WRONG_BRAND, "wrong_brand")                         \
+    X(REASON_MEMBER_ONLY, "member_only")                         \
+    X(REASON_CUSTOMER_TYPE_MISMATCH, "customer_type_mismatch")   \
+    X(REASON_TIER_MISMATCH, "tier_mismatch")                     \
+    X(REASON_VOUCHER_REQUIRED, "voucher_required")               \
+    X(REASON_PAYMENT_REQUIRED, "payment_required")               \
+    X(REASON_PAYMENT_METHOD_MISMATCH, "payment_method_mismatch") \
+    X(REASON_CUSTOMER_REQUIRED, "customer_required")             \
+    X(REASON_USAGE_LIMIT_REACHED, "usage_limit_reached")         \
+    X(REASON_DAILY_LIMIT_REACHED, "daily_limit_reached")         \
+    X(REASON_CUSTOMER_LIMIT_REACHED, "customer_limit_reached")   \
+    X(REASON_NO_ELIGIBLE_ITEMS, "no_eligible_items")             \
+    X(REASON_MIN_QUANTITY_NOT_MET, "min_quantity_not_met")       \
+    X(REASON_MIN_PURCHASE_NOT_MET, "min_purchase_not_met")       \
+    X(REASON_ZERO_DISCOUNT, "zero_discount")                     \
     X(REASON_NOT_COMBINABLE, "not_combinable")
 
 enum engine_reason {
@@ -103,8 +103,7 @@ struct promo_set;
  * to on_skip (may be NULL). The snapshot copies what it keeps; the inputs
  * may be freed afterwards. EP_ERR_NOMEM only.
  */
-enum ep_status promo_set_build(const struct promo_record *records,
-                               size_t count,
+enum ep_status promo_set_build(const struct promo_record *records, size_t count,
                                const struct holiday_record *holidays,
                                size_t holiday_count,
                                const struct engine_settings *settings,
@@ -163,7 +162,7 @@ struct promo_set *engine_slot_acquire(struct engine_slot *slot);
 
 /* ---- carts ------------------------------------------------------------ */
 
-#define CART_MAX_LINES 1000
+#define CART_MAX_LINES    1000
 #define CART_MAX_QUANTITY 10000
 #define CART_MAX_VOUCHERS 20
 
@@ -185,19 +184,19 @@ struct cart_line {
 
 /* A cart as a terminal sent it. Strings live in the parse arena. */
 struct cart {
-    const char *brand_id;        /* required */
-    bool has_at;                 /* at was given */
-    int64_t at;                  /* instant, when has_at */
-    const char *transaction_id;  /* may be NULL (required by commit) */
-    const char *order_number;    /* may be NULL */
-    bool has_customer;           /* a customer object was given */
+    const char *brand_id;       /* required */
+    bool has_at;                /* at was given */
+    int64_t at;                 /* instant, when has_at */
+    const char *transaction_id; /* may be NULL (required by commit) */
+    const char *order_number;   /* may be NULL */
+    bool has_customer;          /* a customer object was given */
     struct cart_customer customer;
-    const char **voucher_codes;  /* as typed */
+    const char **voucher_codes; /* as typed */
     size_t voucher_count;
-    bool has_payment;            /* a payment object was given */
-    const char *payment_method;  /* may be NULL */
+    bool has_payment;           /* a payment object was given */
+    const char *payment_method; /* may be NULL */
     struct cart_line *lines;
-    size_t line_count;           /* 1..CART_MAX_LINES */
+    size_t line_count; /* 1..CART_MAX_LINES */
 };
 
 /*
@@ -259,8 +258,8 @@ struct eval_line {
 
 struct eval_applied {
     const struct promo_record *record; /* in the snapshot */
-    int64_t amount;        /* hundredths taken off in all */
-    int64_t base_amount;   /* eligible amount left at its turn */
+    int64_t amount;                    /* hundredths taken off in all */
+    int64_t base_amount;               /* eligible amount left at its turn */
     char usage_date[11];   /* business date of this use, "YYYY-MM-DD" */
     const char *json_head; /* pre-rendered opening of its JSON entry */
 };
@@ -269,20 +268,20 @@ struct eval_not_applied {
     const struct promo_record *record; /* NULL for unknown_voucher */
     const char *code;                  /* stored code, or typed text */
     enum engine_reason reason;
-    const char *detail;                /* for the cashier */
-    const char *detail_json;           /* detail as a JSON string, when the
+    const char *detail;      /* for the cashier */
+    const char *detail_json; /* detail as a JSON string, when the
                                           snapshot made it; else NULL */
-    const char *json_head;             /* pre-rendered opening of its JSON
+    const char *json_head;   /* pre-rendered opening of its JSON
                                           entry; NULL for unknown_voucher */
 };
 
 struct eval_result {
-    int64_t at;               /* the instant judged */
-    char local_date[11];      /* its store-local date */
-    int64_t subtotal;         /* sum of line subtotals */
-    int64_t discount_total;   /* sum of applied amounts */
-    int64_t total;            /* subtotal - discount_total */
-    struct eval_line *lines;  /* one per cart line, in cart order */
+    int64_t at;              /* the instant judged */
+    char local_date[11];     /* its store-local date */
+    int64_t subtotal;        /* sum of line subtotals */
+    int64_t discount_total;  /* sum of applied amounts */
+    int64_t total;           /* subtotal - discount_total */
+    struct eval_line *lines; /* one per cart line, in cart order */
     size_t line_count;
     struct eval_applied *applied; /* in evaluation order */
     size_t applied_count;
@@ -298,8 +297,7 @@ struct eval_result {
 enum ep_status engine_evaluate(const struct promo_set *set,
                                const struct cart *cart, int64_t now,
                                const struct engine_limits *limits,
-                               struct ep_arena *arena,
-                               struct eval_result **out,
+                               struct ep_arena *arena, struct eval_result **out,
                                struct ep_error *err);
 
 /* Writes the /v1/cart/evaluate response object for result. */

@@ -23,13 +23,13 @@
 #include "engine/internal.h"
 
 struct candidate {
-    struct pass_item item;        /* the promotion and the lines it names */
-    uint32_t index;               /* in the snapshot */
-    bool typed;                   /* its code was typed */
-    enum engine_reason reason;    /* check before evaluation */
-    const char *detail;           /* for a failed check */
-    const char *detail_json;      /* the same as a JSON string */
-    struct pass_outcome outcome;  /* in its option, when checks passed */
+    struct pass_item item;       /* the promotion and the lines it names */
+    uint32_t index;              /* in the snapshot */
+    bool typed;                  /* its code was typed */
+    enum engine_reason reason;   /* check before evaluation */
+    const char *detail;          /* for a failed check */
+    const char *detail_json;     /* the same as a JSON string */
+    struct pass_outcome outcome; /* in its option, when checks passed */
 };
 
 struct unknown_code {
@@ -46,18 +46,18 @@ struct option_key {
 
 struct evaluation {
     struct eval_context ctx;
-    struct turn turn;              /* scratch for every turn */
-    struct candidate *candidates;  /* in evaluation order */
+    struct turn turn;             /* scratch for every turn */
+    struct candidate *candidates; /* in evaluation order */
     size_t count;
-    size_t capacity;               /* entries allocated in candidates */
-    struct unknown_code *unknown;  /* typed codes matching nothing */
+    size_t capacity;              /* entries allocated in candidates */
+    struct unknown_code *unknown; /* typed codes matching nothing */
     size_t unknown_count;
-    uint32_t *positions;           /* per snapshot promotion: candidate
+    uint32_t *positions;          /* per snapshot promotion: candidate
                                       position + 1, or 0 */
-    const struct pass *winner;     /* NULL: nothing applied */
-    const char *combinable;        /* detail of not_combinable, made once */
-    struct option_key winner_key;  /* what the winner is judged by */
-    size_t winner_candidate;       /* non-stackable winner, or SIZE_MAX */
+    const struct pass *winner;    /* NULL: nothing applied */
+    const char *combinable;       /* detail of not_combinable, made once */
+    struct option_key winner_key; /* what the winner is judged by */
+    size_t winner_candidate;      /* non-stackable winner, or SIZE_MAX */
 };
 
 /* ---- candidates ------------------------------------------------------- */
@@ -84,8 +84,7 @@ static const struct index_entry *index_find(const struct index *index,
 /* Adds promotion index as a candidate; returns its position + 1, 0 when
  * out of memory. Typed codes are gathered first, so a promotion found again
  * through an index keeps its typed flag. */
-static uint32_t add_candidate(struct evaluation *ev, uint32_t index,
-                              bool typed)
+static uint32_t add_candidate(struct evaluation *ev, uint32_t index, bool typed)
 {
     struct candidate *grown;
 
@@ -113,13 +112,12 @@ static enum ep_status mark_line(struct evaluation *ev, uint32_t position,
                                 size_t line, bool get)
 {
     struct candidate *cand = &ev->candidates[position - 1];
-    struct line_list *list = get ? &cand->item.get_hits
-                                 : &cand->item.scope_hits;
+    struct line_list *list =
+        get ? &cand->item.get_hits : &cand->item.scope_hits;
 
     if (list->lines == NULL) {
-        list->lines = ep_arena_alloc(ev->ctx.arena,
-                                     ev->ctx.cart->line_count *
-                                         sizeof(*list->lines));
+        list->lines = ep_arena_alloc(ev->ctx.arena, ev->ctx.cart->line_count *
+                                                        sizeof(*list->lines));
         if (list->lines == NULL)
             return EP_ERR_NOMEM;
     }
@@ -178,8 +176,7 @@ static bool typed_before(const struct cart *cart, size_t k)
     if (!code_key_format(cart->voucher_codes[k], key, sizeof(key)))
         return false;
     for (size_t j = 0; j < k; j++) {
-        if (code_key_format(cart->voucher_codes[j], earlier,
-                            sizeof(earlier)) &&
+        if (code_key_format(cart->voucher_codes[j], earlier, sizeof(earlier)) &&
             strcmp(key, earlier) == 0)
             return true;
     }
@@ -260,8 +257,8 @@ static enum ep_status gather_line(struct evaluation *ev,
 
     status = add_entry(ev, index_find(&set->by_product, line->product_id), i);
     if (status == EP_OK)
-        status = add_entry(ev, index_find(&set->by_category, line->category_id),
-                           i);
+        status =
+            add_entry(ev, index_find(&set->by_category, line->category_id), i);
     return status;
 }
 
@@ -276,8 +273,8 @@ static enum ep_status gather_candidates(struct evaluation *ev)
     for (size_t i = 0; status == EP_OK && i < cart->line_count; i++)
         status = gather_line(ev, set, &cart->lines[i], i);
     if (status == EP_OK)
-        status = add_entry(ev, index_find(&set->by_brand, cart->brand_id),
-                           SIZE_MAX);
+        status =
+            add_entry(ev, index_find(&set->by_brand, cart->brand_id), SIZE_MAX);
     if (status != EP_OK)
         return status;
     return order_candidates(ev);
@@ -290,8 +287,8 @@ static enum ep_status check_candidates(struct evaluation *ev,
 {
     for (size_t c = 0; c < ev->count; c++) {
         struct candidate *cand = &ev->candidates[c];
-        enum ep_status status = promotion_check(&ev->ctx, cand->item.p, cand->typed,
-                                                &cand->reason, err);
+        enum ep_status status = promotion_check(
+            &ev->ctx, cand->item.p, cand->typed, &cand->reason, err);
         if (status != EP_OK)
             return status;
         if (cand->reason != REASON_APPLIED) {
@@ -311,10 +308,10 @@ static enum ep_status pass_init(struct evaluation *ev, struct pass *pass,
 
     memset(pass, 0, sizeof(*pass));
     pass->order = ep_arena_calloc(arena, capacity + 1, sizeof(*pass->order));
-    pass->outcomes = ep_arena_calloc(arena, capacity + 1,
-                                     sizeof(*pass->outcomes));
-    pass->lines = ep_arena_calloc(arena, ev->ctx.cart->line_count,
-                                  sizeof(*pass->lines));
+    pass->outcomes =
+        ep_arena_calloc(arena, capacity + 1, sizeof(*pass->outcomes));
+    pass->lines =
+        ep_arena_calloc(arena, ev->ctx.cart->line_count, sizeof(*pass->lines));
     if (!pass->order || !pass->outcomes || !pass->lines)
         return EP_ERR_NOMEM;
     return EP_OK;
@@ -357,7 +354,8 @@ static enum ep_status run_stackable(struct evaluation *ev, struct pass *s,
         return ep_error_set(err, status, NULL, "out of memory");
     for (size_t c = 0; c < ev->count; c++) {
         struct candidate *cand = &ev->candidates[c];
-        if (cand->reason == REASON_APPLIED && cand->item.p->record->is_stackable)
+        if (cand->reason == REASON_APPLIED &&
+            cand->item.p->record->is_stackable)
             s->order[s->count++] = &cand->item;
     }
     status = pass_run(&ev->turn, s, err);
@@ -365,7 +363,8 @@ static enum ep_status run_stackable(struct evaluation *ev, struct pass *s,
         return status;
     for (size_t c = 0, k = 0; c < ev->count; c++) {
         struct candidate *cand = &ev->candidates[c];
-        if (cand->reason == REASON_APPLIED && cand->item.p->record->is_stackable)
+        if (cand->reason == REASON_APPLIED &&
+            cand->item.p->record->is_stackable)
             cand->outcome = s->outcomes[k++];
     }
     ev->winner_key = pass_key(s);
@@ -376,8 +375,7 @@ static enum ep_status run_stackable(struct evaluation *ev, struct pass *s,
 
 /* Judges candidate c alone on the original amounts, totals only. */
 static enum ep_status judge_alone(struct evaluation *ev, struct pass *alone,
-                                  struct candidate *cand,
-                                  struct ep_error *err)
+                                  struct candidate *cand, struct ep_error *err)
 {
     struct turn *t = &ev->turn;
 
@@ -402,7 +400,8 @@ static enum ep_status run_alone(struct evaluation *ev, struct pass *alone,
     for (size_t c = 0; status == EP_OK && c < ev->count; c++) {
         struct candidate *cand = &ev->candidates[c];
         struct option_key key;
-        if (cand->reason != REASON_APPLIED || cand->item.p->record->is_stackable)
+        if (cand->reason != REASON_APPLIED ||
+            cand->item.p->record->is_stackable)
             continue;
         status = judge_alone(ev, alone, cand, err);
         key = (struct option_key){ cand->outcome.amount, cand->item.p->priority,
@@ -445,16 +444,16 @@ static enum ep_status build_lines(const struct evaluation *ev,
         return EP_ERR_NOMEM;
     r->line_count = cart->line_count;
     for (size_t i = 0; i < cart->line_count; i++) {
-        r->lines[i].subtotal = cart->lines[i].quantity *
-                               cart->lines[i].unit_price;
+        r->lines[i].subtotal =
+            cart->lines[i].quantity * cart->lines[i].unit_price;
         r->subtotal += r->lines[i].subtotal;
     }
     for (size_t d = 0; w != NULL && d < w->discount_count; d++)
         r->lines[w->discounts[d].line].promotion_count++;
     for (size_t i = 0; i < cart->line_count; i++) {
-        r->lines[i].promotions = ep_arena_calloc(
-            arena, r->lines[i].promotion_count + 1,
-            sizeof(*r->lines[i].promotions));
+        r->lines[i].promotions =
+            ep_arena_calloc(arena, r->lines[i].promotion_count + 1,
+                            sizeof(*r->lines[i].promotions));
         if (r->lines[i].promotions == NULL)
             return EP_ERR_NOMEM;
         r->lines[i].promotion_count = 0;
@@ -490,8 +489,7 @@ static enum ep_status build_applied(const struct evaluation *ev,
         a->json_head = w->order[k]->p->json_applied;
         a->amount = w->outcomes[k].amount;
         a->base_amount = w->outcomes[k].base_amount;
-        ep_date_format(promotion_business_date(w->order[k]->p,
-                                               &ev->ctx.local),
+        ep_date_format(promotion_business_date(w->order[k]->p, &ev->ctx.local),
                        a->usage_date);
         r->discount_total += a->amount;
         r->applied_count++;
@@ -540,9 +538,9 @@ static void report(struct eval_result *r, const struct promotion *p,
 static enum ep_status build_not_applied(struct evaluation *ev,
                                         struct eval_result *r)
 {
-    r->not_applied = ep_arena_calloc(ev->ctx.arena,
-                                     ev->count + ev->unknown_count + 1,
-                                     sizeof(*r->not_applied));
+    r->not_applied =
+        ep_arena_calloc(ev->ctx.arena, ev->count + ev->unknown_count + 1,
+                        sizeof(*r->not_applied));
     if (r->not_applied == NULL)
         return EP_ERR_NOMEM;
     for (size_t c = 0; c < ev->count; c++) {
@@ -609,10 +607,10 @@ static enum ep_status evaluation_init(struct evaluation *ev,
     ev->ctx.arena = arena;
     ev->ctx.is_member = customer_is_member(cart);
     ev->winner_candidate = SIZE_MAX;
-    ev->positions = ep_arena_calloc(arena, set->count + 1,
-                                    sizeof(*ev->positions));
-    ev->unknown = ep_arena_calloc(arena, cart->voucher_count + 1,
-                                  sizeof(*ev->unknown));
+    ev->positions =
+        ep_arena_calloc(arena, set->count + 1, sizeof(*ev->positions));
+    ev->unknown =
+        ep_arena_calloc(arena, cart->voucher_count + 1, sizeof(*ev->unknown));
     t->ctx = &ev->ctx;
     t->line_count = n;
     t->e = ep_arena_alloc(arena, n * sizeof(*t->e));
@@ -622,8 +620,8 @@ static enum ep_status evaluation_init(struct evaluation *ev,
     t->weights = ep_arena_alloc(arena, n * sizeof(*t->weights));
     t->shares = ep_arena_alloc(arena, n * sizeof(*t->shares));
     t->merge = ep_arena_alloc(arena, 2 * n * sizeof(*t->merge));
-    if (!ev->positions || !ev->unknown || !t->e || !t->in_buy ||
-        !t->in_get || !t->discount || !t->weights || !t->shares || !t->merge)
+    if (!ev->positions || !ev->unknown || !t->e || !t->in_buy || !t->in_get ||
+        !t->discount || !t->weights || !t->shares || !t->merge)
         return EP_ERR_NOMEM;
     return EP_OK;
 }
@@ -635,8 +633,8 @@ static enum ep_status pristine_init(struct evaluation *ev, struct pass *alone)
     enum ep_status status = pass_init(ev, alone, 1);
 
     for (size_t i = 0; status == EP_OK && i < cart->line_count; i++)
-        alone->lines[i].left = cart->lines[i].quantity *
-                               cart->lines[i].unit_price;
+        alone->lines[i].left =
+            cart->lines[i].quantity * cart->lines[i].unit_price;
     return status;
 }
 
@@ -657,8 +655,8 @@ static enum ep_status run_options(struct evaluation *ev, struct ep_error *err)
 enum ep_status engine_evaluate(const struct promo_set *set,
                                const struct cart *cart, int64_t now,
                                const struct engine_limits *limits,
-                               struct ep_arena *arena,
-                               struct eval_result **out, struct ep_error *err)
+                               struct ep_arena *arena, struct eval_result **out,
+                               struct ep_error *err)
 {
     struct evaluation ev;
     int64_t at = cart->has_at ? cart->at : now;

@@ -77,48 +77,48 @@ struct bundle_slot {
 
 struct rules {
     enum promo_kind kind;
-    int32_t percent;         /* percent, buy_x_get_y get_discount_percent */
-    int64_t amount;          /* discount_amount, price or bundle_price */
-    bool has_cap;            /* max_discount_amount given */
-    int64_t cap;             /* max_discount_amount, hundredths */
-    int64_t min_purchase;    /* hundredths; 0 when none */
-    int64_t min_quantity;    /* units; 0 when none */
-    bool per_unit;           /* fixed: "unit", else "transaction" */
-    int64_t buy_quantity;    /* buy_x_get_y X */
-    int64_t get_quantity;    /* buy_x_get_y Y */
+    int32_t percent;      /* percent, buy_x_get_y get_discount_percent */
+    int64_t amount;       /* discount_amount, price or bundle_price */
+    bool has_cap;         /* max_discount_amount given */
+    int64_t cap;          /* max_discount_amount, hundredths */
+    int64_t min_purchase; /* hundredths; 0 when none */
+    int64_t min_quantity; /* units; 0 when none */
+    bool per_unit;        /* fixed: "unit", else "transaction" */
+    int64_t buy_quantity; /* buy_x_get_y X */
+    int64_t get_quantity; /* buy_x_get_y Y */
     bool has_max_applications;
     int64_t max_applications; /* buy_x_get_y, bundle */
     bool has_get_scope;       /* buy_x_get_y "buy A get B" */
     struct scope get_scope;
     struct bundle_slot *slots; /* bundle items, in order */
     size_t slot_count;
-    struct tier *tiers;        /* sorted by min_purchase ascending */
+    struct tier *tiers; /* sorted by min_purchase ascending */
     size_t tier_count;
 };
 
 struct promotion {
     const struct promo_record *record; /* in the snapshot's arena */
-    const char *code_key;   /* code trimmed and lowercased */
+    const char *code_key;              /* code trimmed and lowercased */
     enum promo_stage stage;
-    int64_t priority;       /* execution_priority */
-    bool unsupported;       /* promo_type unknown to this engine */
-    bool shadowed;          /* shares its code with a preferred promotion */
-    int32_t start_date;     /* day number, inclusive */
-    int32_t end_date;       /* day number, inclusive */
+    int64_t priority;   /* execution_priority */
+    bool unsupported;   /* promo_type unknown to this engine */
+    bool shadowed;      /* shares its code with a preferred promotion */
+    int32_t start_date; /* day number, inclusive */
+    int32_t end_date;   /* day number, inclusive */
     bool has_time_start;
     bool has_time_end;
-    int32_t time_start;     /* seconds since midnight */
-    int32_t time_end;       /* seconds since midnight */
-    unsigned valid_days;    /* bit 0 = Monday; 0 = every day */
+    int32_t time_start;  /* seconds since midnight */
+    int32_t time_end;    /* seconds since midnight */
+    unsigned valid_days; /* bit 0 = Monday; 0 = every day */
     struct scope scope;
     struct targeting targeting;
     struct rules rules;
-    const char *details[REASON_COUNT]; /* for the checks before evaluation:
+    const char *details[REASON_COUNT];      /* for the checks before evaluation:
                                           fixed per promotion, made once */
     const char *details_json[REASON_COUNT]; /* the same as JSON strings */
-    const char *json_applied;      /* '{"promotion_id":..,"amount":' */
-    const char *json_not_applied;  /* '{"promotion_id":..,"reason":' */
-    const char *json_line;         /* '{"code":..,"amount":' */
+    const char *json_applied;               /* '{"promotion_id":..,"amount":' */
+    const char *json_not_applied;           /* '{"promotion_id":..,"reason":' */
+    const char *json_line;                  /* '{"code":..,"amount":' */
 };
 
 /* In by_product and by_category, marks a promotion named by its get_scope
@@ -127,8 +127,8 @@ struct promotion {
 
 /* Index entry: an id and the promotions it can touch. */
 struct index_entry {
-    const char *key;        /* product, category or brand id */
-    uint32_t *promotions;   /* indices into set->promotions, some tagged
+    const char *key;      /* product, category or brand id */
+    uint32_t *promotions; /* indices into set->promotions, some tagged
                                INDEX_GET_SCOPE */
     size_t count;
 };
@@ -139,18 +139,18 @@ struct index {
 };
 
 struct promo_set {
-    atomic_long refs;              /* references; freed at 0 */
-    struct ep_arena arena;         /* owns everything below */
-    struct promotion *promotions;  /* sorted by stage, priority, code */
+    atomic_long refs;             /* references; freed at 0 */
+    struct ep_arena arena;        /* owns everything below */
+    struct promotion *promotions; /* sorted by stage, priority, code */
     size_t count;
-    const char *store_id;          /* settings; may be NULL */
-    const char *company_id;        /* settings; may be NULL */
-    int32_t *holidays;             /* sorted day numbers */
+    const char *store_id;   /* settings; may be NULL */
+    const char *company_id; /* settings; may be NULL */
+    int32_t *holidays;      /* sorted day numbers */
     size_t holiday_count;
-    struct index by_product;       /* scope and get_scope lists, by product */
-    struct index by_category;      /* scope and get_scope lists, by category */
-    struct index by_brand;         /* scope or get_scope "all", by brand */
-    uint32_t *by_code;             /* code representatives, by code_key */
+    struct index by_product;  /* scope and get_scope lists, by product */
+    struct index by_category; /* scope and get_scope lists, by category */
+    struct index by_brand;    /* scope or get_scope "all", by brand */
+    uint32_t *by_code;        /* code representatives, by code_key */
     size_t by_code_count;
 };
 
@@ -230,14 +230,14 @@ struct pass_item {
 
 /* One line's state during a pass. */
 struct line_state {
-    int64_t left;          /* amount left, hundredths */
-    unsigned char *used;   /* per unit place: consumed; NULL: none yet */
+    int64_t left;        /* amount left, hundredths */
+    unsigned char *used; /* per unit place: consumed; NULL: none yet */
 };
 
 /* A discount a promotion gave a line in a pass. */
 struct line_discount {
     uint32_t line;
-    uint32_t promotion;    /* index into the pass's order */
+    uint32_t promotion; /* index into the pass's order */
     int64_t amount;
 };
 
@@ -251,14 +251,14 @@ struct pass_outcome {
 
 /* A pass: some promotions evaluated in order on the original amounts. */
 struct pass {
-    const struct pass_item **order;  /* the promotions, in order */
+    const struct pass_item **order; /* the promotions, in order */
     size_t count;
     struct pass_outcome *outcomes;   /* per promotion in order */
     struct line_state *lines;        /* per cart line */
     struct line_discount *discounts; /* log, in application order */
     size_t discount_count;
     size_t discount_capacity;
-    int64_t total;                   /* discount of the pass */
+    int64_t total; /* discount of the pass */
 };
 
 /*
@@ -270,21 +270,21 @@ struct turn {
     const struct eval_context *ctx;
     struct pass *pass;
     const struct pass_item *item;
-    const struct promotion *p;      /* item->p */
-    size_t order_index;             /* p's index in pass->order */
-    size_t line_count;              /* lines in the cart */
-    uint32_t *e;                    /* E: eligible lines, ascending */
-    size_t e_count;                 /* entries in e */
-    unsigned char *in_buy;          /* per E entry: in scope (bxgy) */
-    unsigned char *in_get;          /* per E entry: in get_scope (bxgy) */
-    int64_t *discount;              /* per E entry: computed discount */
-    int64_t *weights;               /* per E entry scratch */
-    struct ep_money_share *shares;  /* per E entry allocation scratch */
-    uint32_t *merge;                /* scratch for merging line lists */
-    struct unit *consume;           /* units to consume if it applies */
+    const struct promotion *p;     /* item->p */
+    size_t order_index;            /* p's index in pass->order */
+    size_t line_count;             /* lines in the cart */
+    uint32_t *e;                   /* E: eligible lines, ascending */
+    size_t e_count;                /* entries in e */
+    unsigned char *in_buy;         /* per E entry: in scope (bxgy) */
+    unsigned char *in_get;         /* per E entry: in get_scope (bxgy) */
+    int64_t *discount;             /* per E entry: computed discount */
+    int64_t *weights;              /* per E entry scratch */
+    struct ep_money_share *shares; /* per E entry allocation scratch */
+    uint32_t *merge;               /* scratch for merging line lists */
+    struct unit *consume;          /* units to consume if it applies */
     size_t consume_count;
-    bool totals_only;               /* skip spreading over lines */
-    int64_t total;                  /* the promotion's discount */
+    bool totals_only; /* skip spreading over lines */
+    int64_t total;    /* the promotion's discount */
 };
 
 /*
@@ -309,11 +309,11 @@ enum ep_status kinds_compute(struct turn *t, struct pass_outcome *outcome,
 
 /* One unit of a cart line at a promotion's turn. */
 struct unit {
-    uint32_t entry;  /* its line's position in E */
-    uint32_t line;   /* cart line */
-    uint32_t place;  /* 0..quantity-1 */
-    int64_t amount;  /* hundredths */
-    bool taken;      /* picked by the current turn (buy_x_get_y) */
+    uint32_t entry; /* its line's position in E */
+    uint32_t line;  /* cart line */
+    uint32_t place; /* 0..quantity-1 */
+    int64_t amount; /* hundredths */
+    bool taken;     /* picked by the current turn (buy_x_get_y) */
 };
 
 /* The amount of unit place of a line whose left is split over q places. */

@@ -187,8 +187,7 @@ static void compute_tiered(struct turn *t, struct pass_outcome *o,
     if (reached->is_percent)
         total = ep_money_percent_of(eligible_sum, reached->percent);
     else
-        total = reached->amount < eligible_sum ? reached->amount
-                                               : eligible_sum;
+        total = reached->amount < eligible_sum ? reached->amount : eligible_sum;
     spread_transaction(t, total);
 }
 
@@ -223,9 +222,8 @@ static void fail_bxgy_units(struct turn *t, struct pass_outcome *o,
     fail(o, REASON_MIN_QUANTITY_NOT_MET,
          detail_format(t->ctx->arena,
                        "buy %lld get %lld: %lld eligible unit(s), add %lld",
-                       (long long)ru->buy_quantity,
-                       (long long)ru->get_quantity, (long long)all_units,
-                       (long long)missing));
+                       (long long)ru->buy_quantity, (long long)ru->get_quantity,
+                       (long long)all_units, (long long)missing));
 }
 
 /*
@@ -281,15 +279,14 @@ static void bxgy_tally(const struct turn *t, const struct unit *units,
 }
 
 /* Gives each line round(sum of its get units * percent). */
-static void bxgy_discount(struct turn *t, const struct unit *get,
-                          size_t count)
+static void bxgy_discount(struct turn *t, const struct unit *get, size_t count)
 {
     memset(t->weights, 0, t->e_count * sizeof(*t->weights));
     for (size_t k = 0; k < count; k++)
         t->weights[get[k].entry] += get[k].amount;
     for (size_t k = 0; k < t->e_count; k++)
-        t->discount[k] = ep_money_percent_of(t->weights[k],
-                                             t->p->rules.percent);
+        t->discount[k] =
+            ep_money_percent_of(t->weights[k], t->p->rules.percent);
     cap_per_line(t);
 }
 
@@ -310,19 +307,18 @@ static enum ep_status compute_bxgy(struct turn *t, struct pass_outcome *o)
         return EP_OK;
     }
     t->consume = ep_arena_alloc(
-        t->ctx->arena,
-        (size_t)(n * (ru->buy_quantity + ru->get_quantity)) *
-            sizeof(*t->consume));
+        t->ctx->arena, (size_t)(n * (ru->buy_quantity + ru->get_quantity)) *
+                           sizeof(*t->consume));
     if (t->consume == NULL)
         return EP_ERR_NOMEM;
     need_shared = n * ru->buy_quantity - (buy - shared);
-    got = bxgy_pick_get(t, units, count, n * ru->get_quantity,
-                        shared - (need_shared > 0 ? need_shared : 0),
-                        t->consume);
+    got =
+        bxgy_pick_get(t, units, count, n * ru->get_quantity,
+                      shared - (need_shared > 0 ? need_shared : 0), t->consume);
     bxgy_discount(t, t->consume, got);
-    t->consume_count = got + bxgy_pick_buy(t, units, count,
-                                           n * ru->buy_quantity,
-                                           t->consume + got);
+    t->consume_count =
+        got +
+        bxgy_pick_buy(t, units, count, n * ru->buy_quantity, t->consume + got);
     return EP_OK;
 }
 
@@ -337,15 +333,15 @@ static bool slot_fits(const struct bundle_slot *slot,
 
 /* State of the sets being formed. */
 struct bundle_work {
-    struct unit *units;     /* free units of E, dearest first */
+    struct unit *units; /* free units of E, dearest first */
     size_t count;
-    unsigned char *fits;    /* per E entry and slot: the line fits */
-    bool *used;             /* per unit: in a set already */
-    bool *in_set;           /* per unit: in the set being formed */
-    size_t *order;          /* slot order for the current set */
-    struct unit *members;   /* units of all formed sets, set by set */
+    unsigned char *fits;  /* per E entry and slot: the line fits */
+    bool *used;           /* per unit: in a set already */
+    bool *in_set;         /* per unit: in the set being formed */
+    size_t *order;        /* slot order for the current set */
+    struct unit *members; /* units of all formed sets, set by set */
     size_t member_count;
-    int64_t sets;           /* complete sets formed */
+    int64_t sets; /* complete sets formed */
 };
 
 static bool unit_fits(const struct turn *t, const struct bundle_work *w,
@@ -375,8 +371,8 @@ static void order_slots(const struct turn *t, struct bundle_work *w,
         w->order[s] = s;
     }
     for (size_t a = 1; a < ru->slot_count; a++) {
-        for (size_t b = a;
-             b > 0 && spare[w->order[b]] < spare[w->order[b - 1]]; b--) {
+        for (size_t b = a; b > 0 && spare[w->order[b]] < spare[w->order[b - 1]];
+             b--) {
             size_t tmp = w->order[b];
             w->order[b] = w->order[b - 1];
             w->order[b - 1] = tmp;
@@ -477,8 +473,8 @@ static bool bundle_fits(struct turn *t, unsigned char *fits)
 
     for (size_t k = 0; k < t->e_count; k++) {
         for (size_t s = 0; s < ru->slot_count; s++) {
-            fits[k * ru->slot_count + s] = slot_fits(&ru->slots[s],
-                                                     line_of(t, k));
+            fits[k * ru->slot_count + s] =
+                slot_fits(&ru->slots[s], line_of(t, k));
             any |= fits[k * ru->slot_count + s] != 0;
         }
     }
@@ -516,10 +512,9 @@ static enum ep_status bundle_form_sets(struct turn *t, struct pass_outcome *o,
                                        int64_t **set_sums)
 {
     const struct rules *ru = &t->p->rules;
-    int64_t *spare = ep_arena_calloc(t->ctx->arena, ru->slot_count,
-                                     sizeof(*spare));
-    int64_t *sums = ep_arena_calloc(t->ctx->arena, w->count + 1,
-                                    sizeof(*sums));
+    int64_t *spare =
+        ep_arena_calloc(t->ctx->arena, ru->slot_count, sizeof(*spare));
+    int64_t *sums = ep_arena_calloc(t->ctx->arena, w->count + 1, sizeof(*sums));
 
     if (spare == NULL || sums == NULL)
         return EP_ERR_NOMEM;
@@ -652,8 +647,7 @@ static bool minimums_met(struct turn *t, struct pass_outcome *o,
 }
 
 static enum ep_status compute_kind(struct turn *t, struct pass_outcome *o,
-                                   int64_t eligible_sum,
-                                   struct bundle_work *w)
+                                   int64_t eligible_sum, struct bundle_work *w)
 {
     switch (t->p->rules.kind) {
     case KIND_PERCENT:

@@ -24,8 +24,7 @@ static enum ep_status log_discount(struct turn *t, struct pass *pass,
         pass->discount_capacity = capacity;
     }
     pass->discounts[pass->discount_count].line = (uint32_t)line;
-    pass->discounts[pass->discount_count].promotion =
-        (uint32_t)t->order_index;
+    pass->discounts[pass->discount_count].promotion = (uint32_t)t->order_index;
     pass->discounts[pass->discount_count].amount = amount;
     pass->discount_count++;
     return EP_OK;
@@ -50,8 +49,7 @@ static enum ep_status apply_turn(struct turn *t, struct pass *pass,
     return status;
 }
 
-enum ep_status pass_run(struct turn *t, struct pass *pass,
-                        struct ep_error *err)
+enum ep_status pass_run(struct turn *t, struct pass *pass, struct ep_error *err)
 {
     const struct cart *cart = t->ctx->cart;
     enum ep_status status = EP_OK;
@@ -59,8 +57,8 @@ enum ep_status pass_run(struct turn *t, struct pass *pass,
     pass->total = 0;
     pass->discount_count = 0;
     for (size_t i = 0; i < cart->line_count; i++) {
-        pass->lines[i].left = cart->lines[i].quantity *
-                              cart->lines[i].unit_price;
+        pass->lines[i].left =
+            cart->lines[i].quantity * cart->lines[i].unit_price;
         pass->lines[i].used = NULL;
     }
     t->pass = pass;

@@ -22,7 +22,7 @@
 #include "engine/internal.h"
 
 #define SET_ARENA_BLOCK (256 * 1024)
-#define SET_ARENA_MAX ((size_t)4 << 30)
+#define SET_ARENA_MAX   ((size_t)4 << 30)
 
 /* ---- copying records -------------------------------------------------- */
 
@@ -39,13 +39,27 @@ static struct promo_record *record_copy(struct ep_arena *arena,
 {
     struct promo_record *r = ep_arena_alloc(arena, sizeof(*r));
     const char **texts[] = {
-        &r->id,           &r->code,         &r->name,
-        &r->description,  &r->terms_conditions, &r->company_id,
-        &r->brand_id,     &r->store_id,     &r->promo_type,
-        &r->apply_to,     &r->execution_stage, &r->start_date,
-        &r->end_date,     &r->time_start,   &r->time_end,
-        &r->valid_days_json, &r->rules_json, &r->scope_json,
-        &r->targeting_json, &r->compiled_at, &r->synced_at,
+        &r->id,
+        &r->code,
+        &r->name,
+        &r->description,
+        &r->terms_conditions,
+        &r->company_id,
+        &r->brand_id,
+        &r->store_id,
+        &r->promo_type,
+        &r->apply_to,
+        &r->execution_stage,
+        &r->start_date,
+        &r->end_date,
+        &r->time_start,
+        &r->time_end,
+        &r->valid_days_json,
+        &r->rules_json,
+        &r->scope_json,
+        &r->targeting_json,
+        &r->compiled_at,
+        &r->synced_at,
         &r->last_used_at,
     };
 
@@ -90,8 +104,8 @@ static bool targets_store(const struct promotion *p, const char *store_id)
 }
 
 /* Returns true when a is preferred over b for their shared code. */
-static bool code_preferred(const struct promotion *a,
-                           const struct promotion *b, const char *store_id)
+static bool code_preferred(const struct promotion *a, const struct promotion *b,
+                           const char *store_id)
 {
     bool a_targets = targets_store(a, store_id);
     bool b_targets = targets_store(b, store_id);
@@ -128,8 +142,8 @@ static int compare_code_entries(const void *a, const void *b)
 static enum ep_status resolve_codes(struct promo_set *set)
 {
     struct code_entry *entries = ep_calloc(set->count + 1, sizeof(*entries));
-    uint32_t *kept = ep_arena_calloc(&set->arena, set->count + 1,
-                                     sizeof(*kept));
+    uint32_t *kept =
+        ep_arena_calloc(&set->arena, set->count + 1, sizeof(*kept));
     size_t n = 0;
 
     if (entries == NULL || kept == NULL) {
@@ -177,8 +191,8 @@ static enum ep_status builder_add(struct index_builder *b, const char *key,
 {
     if (b->count == b->capacity) {
         size_t capacity = b->capacity == 0 ? 256 : b->capacity * 2;
-        struct index_pair *grown = ep_reallocarray(b->pairs, capacity,
-                                                   sizeof(*grown));
+        struct index_pair *grown =
+            ep_reallocarray(b->pairs, capacity, sizeof(*grown));
         if (grown == NULL)
             return EP_ERR_NOMEM;
         b->pairs = grown;
@@ -214,8 +228,7 @@ static int compare_pairs(const void *a, const void *b)
 
 /* Groups sorted pairs into index entries in the set's arena. */
 static enum ep_status builder_finish(struct index_builder *b,
-                                     struct ep_arena *arena,
-                                     struct index *out)
+                                     struct ep_arena *arena, struct index *out)
 {
     size_t entries = 0;
     uint32_t *promotions;
@@ -259,8 +272,7 @@ struct index_builders {
  */
 static enum ep_status index_scope(struct index_builders *b,
                                   const struct promotion *p,
-                                  const struct scope *s, bool get,
-                                  uint32_t i)
+                                  const struct scope *s, bool get, uint32_t i)
 {
     uint32_t tagged = get ? i | INDEX_GET_SCOPE : i;
 
@@ -335,8 +347,8 @@ static enum ep_status copy_holidays(struct promo_set *set,
                                     const struct holiday_record *holidays,
                                     size_t count)
 {
-    set->holidays = ep_arena_calloc(&set->arena, count + 1,
-                                    sizeof(*set->holidays));
+    set->holidays =
+        ep_arena_calloc(&set->arena, count + 1, sizeof(*set->holidays));
     if (set->holidays == NULL)
         return EP_ERR_NOMEM;
     for (size_t i = 0; i < count; i++) {
@@ -355,8 +367,8 @@ static enum ep_status compile_all(struct promo_set *set,
                                   size_t count, engine_skip_fn on_skip,
                                   void *skip_ctx)
 {
-    set->promotions = ep_arena_calloc(&set->arena, count + 1,
-                                      sizeof(*set->promotions));
+    set->promotions =
+        ep_arena_calloc(&set->arena, count + 1, sizeof(*set->promotions));
     if (set->promotions == NULL)
         return EP_ERR_NOMEM;
     for (size_t i = 0; i < count; i++) {
@@ -377,8 +389,8 @@ static enum ep_status compile_all(struct promo_set *set,
         }
         if (promotion_details_build(&set->arena,
                                     &set->promotions[set->count]) != EP_OK ||
-            promotion_json_build(&set->arena,
-                                 &set->promotions[set->count]) != EP_OK)
+            promotion_json_build(&set->arena, &set->promotions[set->count]) !=
+                EP_OK)
             return EP_ERR_NOMEM;
         set->count++;
     }
@@ -387,13 +399,11 @@ static enum ep_status compile_all(struct promo_set *set,
     return EP_OK;
 }
 
-static enum ep_status build_steps(struct promo_set *set,
-                                  const struct promo_record *records,
-                                  size_t count,
-                                  const struct holiday_record *holidays,
-                                  size_t holiday_count,
-                                  const struct engine_settings *settings,
-                                  engine_skip_fn on_skip, void *skip_ctx)
+static enum ep_status
+build_steps(struct promo_set *set, const struct promo_record *records,
+            size_t count, const struct holiday_record *holidays,
+            size_t holiday_count, const struct engine_settings *settings,
+            engine_skip_fn on_skip, void *skip_ctx)
 {
     enum ep_status status = EP_OK;
 
@@ -414,8 +424,7 @@ static enum ep_status build_steps(struct promo_set *set,
     return status;
 }
 
-enum ep_status promo_set_build(const struct promo_record *records,
-                               size_t count,
+enum ep_status promo_set_build(const struct promo_record *records, size_t count,
                                const struct holiday_record *holidays,
                                size_t holiday_count,
                                const struct engine_settings *settings,
@@ -430,8 +439,8 @@ enum ep_status promo_set_build(const struct promo_record *records,
                             "out of memory building the promotion snapshot");
     atomic_init(&set->refs, 1);
     ep_arena_init(&set->arena, SET_ARENA_BLOCK, SET_ARENA_MAX);
-    status = build_steps(set, records, count, holidays, holiday_count,
-                         settings, on_skip, skip_ctx);
+    status = build_steps(set, records, count, holidays, holiday_count, settings,
+                         on_skip, skip_ctx);
     if (status != EP_OK) {
         promo_set_release(set);
         return ep_error_set(err, status, NULL,
@@ -498,7 +507,7 @@ size_t promo_set_find_code(const struct promo_set *set, const char *code)
 /* ---- the slot --------------------------------------------------------- */
 
 struct engine_slot {
-    pthread_mutex_t lock;     /* guards current and its reference */
+    pthread_mutex_t lock;      /* guards current and its reference */
     struct promo_set *current; /* holds one reference; may be NULL */
 };
 

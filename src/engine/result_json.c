@@ -54,8 +54,7 @@ static const char *json_string_keep(struct ep_arena *arena, const char *text)
     return buf_keep(arena, &b);
 }
 
-enum ep_status promotion_json_build(struct ep_arena *arena,
-                                    struct promotion *p)
+enum ep_status promotion_json_build(struct ep_arena *arena, struct promotion *p)
 {
     for (int reason = 0; reason < REASON_COUNT; reason++) {
         p->details_json[reason] = json_string_keep(arena, p->details[reason]);

@@ -33,8 +33,7 @@ static enum ep_status counts_from_store(void *ctx,
     struct store_usage_counts counts;
     enum ep_status status = store_usage_counts_get(
         ctx, record->id, record->has_max_uses_per_day ? usage_date : NULL,
-        record->has_max_uses_per_customer ? customer_id : NULL, &counts,
-        NULL);
+        record->has_max_uses_per_customer ? customer_id : NULL, &counts, NULL);
 
     if (status != EP_OK)
         return status;
@@ -94,8 +93,8 @@ static enum ep_status probe_counts(void *ctx, const struct promo_record *record,
 {
     struct probe_log *log = ctx;
     struct limit_probe probe = { record, NULL, customer_id, REASON_APPLIED };
-    enum ep_status status = counts_from_store(log->store, record, usage_date,
-                                              customer_id, out);
+    enum ep_status status =
+        counts_from_store(log->store, record, usage_date, customer_id, out);
 
     if (status != EP_OK)
         return status;
@@ -124,8 +123,8 @@ static enum ep_status probes_hold(const struct probe_log *log, bool *hold)
 
 enum ep_status usage_evaluate(struct store *store, const struct promo_set *set,
                               const struct cart *cart, int64_t now,
-                              struct ep_arena *arena,
-                              struct eval_result **out, struct ep_error *err)
+                              struct ep_arena *arena, struct eval_result **out,
+                              struct ep_error *err)
 {
     struct engine_limits limits;
 
@@ -141,8 +140,7 @@ static enum ep_status record_use(struct store *store, const struct cart *cart,
                                  const char *store_id, const char *used_at,
                                  struct ep_error *err)
 {
-    const struct cart_customer *c = cart->has_customer ? &cart->customer
-                                                       : NULL;
+    const struct cart_customer *c = cart->has_customer ? &cart->customer : NULL;
     struct store_usage_row row = {
         .promotion_id = a->record->id,
         .promotion_code = a->record->code,
@@ -165,8 +163,7 @@ static enum ep_status record_use(struct store *store, const struct cart *cart,
 
 /* The checkout response: the evaluation with the commit's own fields. */
 static void write_commit_response(const struct eval_result *result,
-                                  const struct cart *cart,
-                                  struct ep_buf *out)
+                                  const struct cart *cart, struct ep_buf *out)
 {
     struct ep_buf evaluation;
 
@@ -190,8 +187,8 @@ struct checkout {
     const char *store_id;
     int64_t now;
     struct ep_arena *arena;
-    struct eval_result *result;  /* the evaluation used */
-    struct probe_log probes;     /* the limits it asked about */
+    struct eval_result *result; /* the evaluation used */
+    struct probe_log probes;    /* the limits it asked about */
 };
 
 /* Evaluates the cart, recording the limits the engine asks about. */
@@ -259,8 +256,8 @@ static enum ep_status checkout_locked(struct checkout *c,
     bool hold = false;
     enum ep_status status;
 
-    status = store_transaction_get(c->store, c->cart->transaction_id,
-                                   c->arena, &stored, &found, err);
+    status = store_transaction_get(c->store, c->cart->transaction_id, c->arena,
+                                   &stored, &found, err);
     if (status == EP_OK && found) {
         ep_buf_reset(response);
         ep_buf_puts(response, stored.response_json);
@@ -284,8 +281,8 @@ enum ep_status usage_commit(struct store *store, const struct promo_set *set,
                             struct ep_buf *response, bool *replayed_out,
                             struct ep_error *err)
 {
-    struct checkout c = { store, set, cart, store_id, now, arena, NULL,
-                          { NULL, NULL, NULL, 0, 0 } };
+    struct checkout c = { store, set,   cart, store_id,
+                          now,   arena, NULL, { NULL, NULL, NULL, 0, 0 } };
     enum ep_status status;
 
     *replayed_out = false;
@@ -368,8 +365,7 @@ enum ep_status usage_void(struct store *store, const char *transaction_id,
                                        &found, err);
     if (status == EP_OK && !found)
         status = ep_error_set(err, EP_ERR_NOT_FOUND, "transaction_id",
-                              "transaction %s is not known",
-                              transaction_id);
+                              "transaction %s is not known", transaction_id);
     if (status == EP_OK && stored.voided_at != NULL) {
         ep_buf_puts(response, stored.void_response_json
                                   ? stored.void_response_json

@@ -31,8 +31,8 @@ void usage_limits_from_store(struct store *store, struct engine_limits *out);
  */
 enum ep_status usage_evaluate(struct store *store, const struct promo_set *set,
                               const struct cart *cart, int64_t now,
-                              struct ep_arena *arena,
-                              struct eval_result **out, struct ep_error *err);
+                              struct ep_arena *arena, struct eval_result **out,
+                              struct ep_error *err);
 
 /*
  * Checkout (POST /v1/transactions): cart->transaction_id is required. In

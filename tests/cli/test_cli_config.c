@@ -43,8 +43,7 @@ static const struct bad_value bad_values[] = {
     { "max_body_bytes", "10", "from 1024" },
 };
 
-static int run_config(const char *env, const char *args, char **out,
-                      char **err)
+static int run_config(const char *env, const char *args, char **out, char **err)
 {
     char command[2048];
 
@@ -63,15 +62,15 @@ static void test_bad_environment_values(void **state)
         char *err = NULL;
         size_t k;
         for (k = 0; b->key[k] != '\0' && k < sizeof(upper) - 1; k++)
-            upper[k] = (char)(b->key[k] >= 'a' && b->key[k] <= 'z'
-                                  ? b->key[k] - 32
-                                  : b->key[k]);
+            upper[k] =
+                (char)(b->key[k] >= 'a' && b->key[k] <= 'z' ? b->key[k] - 32
+                                                            : b->key[k]);
         upper[k] = '\0';
         snprintf(env, sizeof(env), "'EDGEPROMO_%s=%s'", upper, b->value);
         assert_int_equal(run_config(env, "config", NULL, &err), 2);
         if (strstr(err, b->key) == NULL || strstr(err, b->expected) == NULL)
-            fail_msg("%s=%s: message '%s' lacks '%s' or '%s'", b->key,
-                     b->value, err, b->key, b->expected);
+            fail_msg("%s=%s: message '%s' lacks '%s' or '%s'", b->key, b->value,
+                     err, b->key, b->expected);
         free(err);
     }
 }
@@ -123,9 +122,8 @@ static void test_sources_and_masking(void **state)
                                       "api_tokens = abcdefghijklmnop1234\n"));
     snprintf(args, sizeof(args), "--config '%s' --db '%s/x.db' config", path,
              dir);
-    assert_int_equal(run_config("EDGEPROMO_SYNC_INTERVAL=120", args, &out,
-                                NULL),
-                     0);
+    assert_int_equal(
+        run_config("EDGEPROMO_SYNC_INTERVAL=120", args, &out, NULL), 0);
     root = json_loads(out, 0, NULL);
     assert_non_null(root);
     assert_string_equal(json_string_value(json_object_get(

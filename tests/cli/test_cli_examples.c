@@ -28,7 +28,8 @@ static int edgepromo(const struct example_env *env, const char *args,
 {
     char command[4096];
 
-    snprintf(command, sizeof(command), "cd '%s' && env -i PATH=/usr/bin:/bin "
+    snprintf(command, sizeof(command),
+             "cd '%s' && env -i PATH=/usr/bin:/bin "
              "'%s' --config '%s' %s",
              test_source_dir(), test_binary(), env->config, args);
     return test_run(command, out, err);
@@ -51,9 +52,8 @@ static int setup(void **state)
     assert_true(test_write_file(env->config, conf));
     free(conf);
     free(text);
-    assert_int_equal(edgepromo(env, "sync --from examples/full_sync.json",
-                               NULL, NULL),
-                     0);
+    assert_int_equal(
+        edgepromo(env, "sync --from examples/full_sync.json", NULL, NULL), 0);
     *state = env;
     return 0;
 }

@@ -45,8 +45,8 @@ static void promotion_defaults(json_t *p, const char *company_id,
     json_t *scope;
 
     snprintf(id, sizeof(id), "id-%s", code ? code : "none");
-#define SET_DEFAULT(key, value)                                               \
-    if (json_object_get(p, key) == NULL)                                      \
+#define SET_DEFAULT(key, value)          \
+    if (json_object_get(p, key) == NULL) \
     json_object_set_new(p, key, value)
     SET_DEFAULT("id", json_string(id));
     SET_DEFAULT("name", json_string(code ? code : "none"));
@@ -112,8 +112,8 @@ static struct promo_set *build_set(json_t *root, struct ep_arena *arena)
     const json_t *holidays = json_object_get(root, "holidays");
     size_t n = json_array_size(promotions);
     struct promo_record *records = calloc(n + 1, sizeof(*records));
-    struct holiday_record *days = calloc(json_array_size(holidays) + 1,
-                                         sizeof(*days));
+    struct holiday_record *days =
+        calloc(json_array_size(holidays) + 1, sizeof(*days));
     struct engine_settings settings = { text_or(root, "company_id", "C1"),
                                         text_or(root, "store_id", "S1") };
     struct promo_set *set = NULL;
@@ -158,9 +158,8 @@ static json_t *evaluate_case(json_t *root, const struct promo_set *set,
     if (cart_from_json(json_object_get(root, "cart"), arena, &cart, &err) !=
         EP_OK)
         fail_msg("cart: %s (%s)", err.message, err.field);
-    assert_int_equal(engine_evaluate(set, cart, now, &limits, arena, &result,
-                                     &err),
-                     EP_OK);
+    assert_int_equal(
+        engine_evaluate(set, cart, now, &limits, arena, &result, &err), EP_OK);
     ep_buf_init(&out, 16 << 20);
     eval_result_write_json(result, cart, &out);
     assert_int_equal(ep_buf_status(&out), EP_OK);
@@ -183,9 +182,8 @@ static void run_case(void **state)
 
     if (root == NULL)
         fail_msg("%s: %s (line %d)", cs->path, jerr.text, jerr.line);
-    assert_int_equal(ep_tz_apply(text_or(root, "timezone", "Asia/Jakarta"),
-                                 NULL),
-                     EP_OK);
+    assert_int_equal(
+        ep_tz_apply(text_or(root, "timezone", "Asia/Jakarta"), NULL), EP_OK);
     ep_arena_init(&arena, 64 * 1024, (size_t)1 << 30);
     set = build_set(root, &arena);
     actual = evaluate_case(root, set, &arena);

@@ -36,11 +36,13 @@ static const struct variant bad[] = {
     { "rules", "{\"type\":\"percent\"}", "rules.discount_percent", "percent" },
     { "rules", "{\"type\":\"fixed\",\"discount_amount\":5}", "rules.type",
       "\"percent\"" },
-    { "rules", "{\"type\":\"percent\",\"discount_percent\":10,"
-               "\"max_discount_amount\":-5}",
+    { "rules",
+      "{\"type\":\"percent\",\"discount_percent\":10,"
+      "\"max_discount_amount\":-5}",
       "rules.max_discount_amount", "negative" },
-    { "rules", "{\"type\":\"percent\",\"discount_percent\":10,"
-               "\"min_quantity\":2.5}",
+    { "rules",
+      "{\"type\":\"percent\",\"discount_percent\":10,"
+      "\"min_quantity\":2.5}",
       "rules.min_quantity", "whole number" },
     { "rules", "not json", "rules", "not valid JSON" },
     { "rules", "[1,2]", "rules", "JSON object" },
@@ -172,8 +174,9 @@ static void test_each_type_validates_its_rules(void **state)
           "{\"type\":\"bundle\",\"items\":[{\"products\":[\"A\"]}],"
           "\"bundle_price\":1}",
           "rules.items[0].quantity" },
-        { "tiered_discount", "{\"type\":\"tiered\",\"tiers\":[{\"min_purchase\""
-                             ":100}]}",
+        { "tiered_discount",
+          "{\"type\":\"tiered\",\"tiers\":[{\"min_purchase\""
+          ":100}]}",
           "rules.tiers[0].discount_percent" },
         { "tiered_discount",
           "{\"type\":\"tiered\",\"tiers\":[{\"min_purchase\":100,"
@@ -234,8 +237,8 @@ static void test_snapshot_skips_invalid(void **state)
     records[1].code = "BAD";
     records[1].rules_json = "{\"type\":\"percent\",\"discount_percent\":0}";
     skipped = 0;
-    assert_int_equal(promo_set_build(records, 2, NULL, 0, &settings,
-                                     count_skip, NULL, &set, NULL),
+    assert_int_equal(promo_set_build(records, 2, NULL, 0, &settings, count_skip,
+                                     NULL, &set, NULL),
                      EP_OK);
     assert_int_equal(skipped, 1);
     assert_int_equal(promo_set_count(set), 1);
@@ -282,8 +285,8 @@ static void test_build_survives_each_failed_allocation(void **state)
         }
         /* Out of memory is never mistaken for an invalid promotion. */
         if (status != EP_ERR_NOMEM || set != NULL)
-            fail_msg("allocation %ld: status %d, snapshot %s", nth,
-                     (int)status, set ? "built" : "none");
+            fail_msg("allocation %ld: status %d, snapshot %s", nth, (int)status,
+                     set ? "built" : "none");
         assert_int_equal(err.status, EP_ERR_NOMEM);
         failures++;
     }
@@ -315,9 +318,9 @@ static void test_evaluate_survives_each_failed_allocation(void **state)
     records[0].is_stackable = true;
     records[1].is_stackable = true;
     assert_int_equal(ep_tz_apply("Asia/Jakarta", NULL), EP_OK);
-    assert_int_equal(promo_set_build(records, 2, NULL, 0, &settings, NULL,
-                                     NULL, &set, NULL),
-                     EP_OK);
+    assert_int_equal(
+        promo_set_build(records, 2, NULL, 0, &settings, NULL, NULL, &set, NULL),
+        EP_OK);
     ep_mem_install_json_allocator();
     for (long nth = 1; nth < 100000; nth++) {
         struct ep_arena arena;
@@ -330,8 +333,7 @@ static void test_evaluate_survives_each_failed_allocation(void **state)
         ep_mem_fail_at(nth);
         status = cart_parse(cart_text, strlen(cart_text), &arena, &cart, &err);
         if (status == EP_OK)
-            status = engine_evaluate(set, cart, 0, NULL, &arena, &result,
-                                     &err);
+            status = engine_evaluate(set, cart, 0, NULL, &arena, &result, &err);
         ep_mem_fail_at(0);
         ep_arena_deinit(&arena);
         if (status == EP_OK) {

@@ -25,10 +25,10 @@
 #include "engine/engine.h"
 #include "sync/sync.h"
 
-#define SETS 60
+#define SETS          60
 #define CARTS_PER_SET 40
-#define PRODUCTS 12
-#define CATEGORIES 4
+#define PRODUCTS      12
+#define CATEGORIES    4
 
 static int distinct_carts; /* carts checked line by line when reordered */
 
@@ -94,9 +94,8 @@ static json_t *random_rules(unsigned *seed, const char **type,
     switch (pick(seed, 6)) {
     case 0:
         *type = "percent_discount";
-        return json_pack("{s:s,s:f,s:o}", "type", "percent",
-                         "discount_percent", 5.0 + pick(seed, 40) * 1.25,
-                         "max_discount_amount",
+        return json_pack("{s:s,s:f,s:o}", "type", "percent", "discount_percent",
+                         5.0 + pick(seed, 40) * 1.25, "max_discount_amount",
                          pick(seed, 2) ? json_integer(15000) : json_null());
     case 1:
         *type = "fixed_discount";
@@ -120,9 +119,10 @@ static json_t *random_rules(unsigned *seed, const char **type,
         *stage = "item_level";
         category_name(pick(seed, PRODUCTS), name, sizeof(name));
         return json_pack("{s:s,s:i,s:[{s:[s],s:i},{s:[s],s:i}]}", "type",
-                         "bundle", "bundle_price", 10000 + pick(seed, 10) * 1000,
-                         "items", "categories", name, "quantity", 1,
-                         "categories", "K1", "quantity", 1 + pick(seed, 2));
+                         "bundle", "bundle_price",
+                         10000 + pick(seed, 10) * 1000, "items", "categories",
+                         name, "quantity", 1, "categories", "K1", "quantity",
+                         1 + pick(seed, 2));
     default:
         *type = "tiered_discount";
         *stage = pick(seed, 2) ? "cart_level" : "payment_level";
@@ -155,8 +155,8 @@ static json_t *random_promotion(unsigned *seed, int n)
                   "execution_priority", (json_int_t)(100 * (1 + pick(seed, 5))),
                   "is_auto_apply", 1, "is_stackable", (int)pick(seed, 2),
                   "start_date", "2026-01-01", "end_date", "2026-12-31",
-                  "compiled_at", "2026-01-01 00:00:00", "rules", rules,
-                  "scope", scope);
+                  "compiled_at", "2026-01-01 00:00:00", "rules", rules, "scope",
+                  scope);
     if (pick(seed, 5) == 0)
         json_object_set_new(p, "targeting",
                             json_pack("{s:[s]}", "payment_methods", "qris"));
@@ -200,8 +200,7 @@ static struct promo_set *build(json_t *promotions, const bool *keep,
     for (size_t i = 0; i < n; i++) {
         if (keep != NULL && !keep[i])
             continue;
-        assert_int_equal(sync_promotion_from_json(json_array_get(promotions,
-                                                                 i),
+        assert_int_equal(sync_promotion_from_json(json_array_get(promotions, i),
                                                   arena, &records[count++],
                                                   NULL),
                          EP_OK);
@@ -261,8 +260,7 @@ static char *amounts_by_line(const char *response)
 
     for (size_t i = 0; i < n; i++) {
         const json_t *l = json_array_get(lines, i);
-        char *dump = json_dumps(json_object_get(l, "promotions"),
-                                JSON_COMPACT);
+        char *dump = json_dumps(json_object_get(l, "promotions"), JSON_COMPACT);
         parts[i] = calloc(1, strlen(dump) + 64);
         sprintf(parts[i], "%s=%s;",
                 json_string_value(json_object_get(l, "line_id")), dump);
@@ -291,8 +289,7 @@ static const char *totals_of(const char *response)
     static char text[2][4096];
     static int which;
     json_t *root = json_loads(response, 0, NULL);
-    char *applied = json_dumps(json_object_get(root, "applied"),
-                               JSON_COMPACT);
+    char *applied = json_dumps(json_object_get(root, "applied"), JSON_COMPACT);
     char *t = text[which++ % 2];
 
     snprintf(t, 4096, "%g %s",
@@ -316,13 +313,13 @@ static bool has_distinct_prices(const json_t *cart)
     for (size_t i = 0; i < json_array_size(lines); i++) {
         const json_t *x = json_array_get(lines, i);
         double px = json_number_value(json_object_get(x, "unit_price"));
-        double sx = px * (double)json_integer_value(json_object_get(
-                             x, "quantity"));
+        double sx =
+            px * (double)json_integer_value(json_object_get(x, "quantity"));
         for (size_t k = 0; k < i; k++) {
             const json_t *y = json_array_get(lines, k);
             double py = json_number_value(json_object_get(y, "unit_price"));
-            double sy = py * (double)json_integer_value(json_object_get(
-                                 y, "quantity"));
+            double sy =
+                py * (double)json_integer_value(json_object_get(y, "quantity"));
             if (px == py || sx == sy)
                 return false;
         }
@@ -363,8 +360,8 @@ static char *without_untouched(const char *response)
     size_t last = json_array_size(lines) - 1;
     char *text;
 
-    if (strcmp(json_string_value(json_object_get(json_array_get(lines, last),
-                                                 "line_id")),
+    if (strcmp(json_string_value(
+                   json_object_get(json_array_get(lines, last), "line_id")),
                "UNTOUCHED") == 0)
         json_array_remove(lines, last);
     json_object_del(root, "subtotal");
@@ -383,15 +380,15 @@ static void check_best_deal(json_t *promotions, const json_t *cart,
     struct promo_set *set;
 
     for (size_t i = 0; i < n; i++)
-        keep[i] = json_is_true(json_object_get(json_array_get(promotions, i),
-                                               "is_stackable"));
+        keep[i] = json_is_true(
+            json_object_get(json_array_get(promotions, i), "is_stackable"));
     set = build(promotions, keep, arena);
     free(evaluate(set, cart, &r, arena));
     assert_true(best >= r->discount_total);
     promo_set_release(set);
     for (size_t i = 0; i < n; i++) {
-        if (json_is_true(json_object_get(json_array_get(promotions, i),
-                                         "is_stackable")))
+        if (json_is_true(
+                json_object_get(json_array_get(promotions, i), "is_stackable")))
             continue;
         memset(keep, 0, n * sizeof(*keep));
         keep[i] = true;

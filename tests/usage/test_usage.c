@@ -17,17 +17,17 @@
 #include "fixture.h"
 #include "usage/usage.h"
 
-#define PROMOS                                                                \
-    "[{\"code\": \"DSC10\", \"promo_type\": \"percent_discount\","            \
-    "  \"rules\": {\"type\": \"percent\", \"discount_percent\": 10},"         \
-    "  \"is_stackable\": true, \"max_uses\": 3, \"current_uses\": 1},"        \
-    " {\"code\": \"POT5K\", \"promo_type\": \"fixed_discount\","              \
-    "  \"execution_stage\": \"cart_level\", \"is_stackable\": true,"          \
-    "  \"rules\": {\"type\": \"fixed\", \"discount_amount\": 5000},"          \
-    "  \"max_uses_per_customer\": 1},"                                        \
-    " {\"code\": \"HARIAN\", \"promo_type\": \"fixed_discount\","             \
-    "  \"execution_stage\": \"payment_level\", \"is_stackable\": true,"       \
-    "  \"rules\": {\"type\": \"fixed\", \"discount_amount\": 1000},"          \
+#define PROMOS                                                          \
+    "[{\"code\": \"DSC10\", \"promo_type\": \"percent_discount\","      \
+    "  \"rules\": {\"type\": \"percent\", \"discount_percent\": 10},"   \
+    "  \"is_stackable\": true, \"max_uses\": 3, \"current_uses\": 1},"  \
+    " {\"code\": \"POT5K\", \"promo_type\": \"fixed_discount\","        \
+    "  \"execution_stage\": \"cart_level\", \"is_stackable\": true,"    \
+    "  \"rules\": {\"type\": \"fixed\", \"discount_amount\": 5000},"    \
+    "  \"max_uses_per_customer\": 1},"                                  \
+    " {\"code\": \"HARIAN\", \"promo_type\": \"fixed_discount\","       \
+    "  \"execution_stage\": \"payment_level\", \"is_stackable\": true," \
+    "  \"rules\": {\"type\": \"fixed\", \"discount_amount\": 1000},"    \
     "  \"max_uses_per_day\": 1}]"
 
 static const char *cart_json(char *buf, size_t size, const char *txid,
@@ -40,9 +40,10 @@ static const char *cart_json(char *buf, size_t size, const char *txid,
              " \"category_id\": \"K\", \"quantity\": 2,"
              " \"unit_price\": 50000}]}",
              txid, txid, at, customer ? ", \"customer\": {\"id\": \"" : "",
-             customer ? customer : "", customer ? "\", \"phone\": "
-                                                  "\"0812\"}"
-                                                : "");
+             customer ? customer : "",
+             customer ? "\", \"phone\": "
+                        "\"0812\"}"
+                      : "");
     return buf;
 }
 
@@ -58,12 +59,10 @@ static enum ep_status commit(struct fixture *f, const char *txid,
     ep_error_clear(&err);
     ep_arena_init(&arena, 65536, (size_t)1 << 28);
     ep_buf_reset(out);
-    status = usage_commit(f->store, f->set,
-                          fixture_cart(cart_json(text, sizeof(text), txid,
-                                                 customer, at),
-                                       &arena),
-                          FIXTURE_STORE, 1800000000, &arena, out, replayed,
-                          &err);
+    status = usage_commit(
+        f->store, f->set,
+        fixture_cart(cart_json(text, sizeof(text), txid, customer, at), &arena),
+        FIXTURE_STORE, 1800000000, &arena, out, replayed, &err);
     ep_arena_deinit(&arena);
     return status;
 }
@@ -87,9 +86,9 @@ static void test_commit_records_and_replays(void **state)
     (void)state;
     fixture_open(&f, PROMOS);
     ep_buf_init(&out, 1 << 20);
-    assert_int_equal(commit(&f, "T1", "CUST1", "2026-03-02T10:00:00+07:00",
-                            &out, &replayed),
-                     EP_OK);
+    assert_int_equal(
+        commit(&f, "T1", "CUST1", "2026-03-02T10:00:00+07:00", &out, &replayed),
+        EP_OK);
     assert_false(replayed);
     assert_int_equal(applied_count(&out), 3);
     first = strdup(out.data);
@@ -107,9 +106,9 @@ static void test_commit_records_and_replays(void **state)
                                         "FROM promotion_usage WHERE "
                                         "promotion_code = 'DSC10'"),
                         "10000|100000|90000|2026-03-02\n");
-    assert_int_equal(commit(&f, "T1", "CUST1", "2026-03-02T10:00:00+07:00",
-                            &out, &replayed),
-                     EP_OK);
+    assert_int_equal(
+        commit(&f, "T1", "CUST1", "2026-03-02T10:00:00+07:00", &out, &replayed),
+        EP_OK);
     assert_true(replayed);
     assert_string_equal(out.data, first);
     assert_int_equal(fixture_sql_int(&f, "SELECT COUNT(*) FROM "
@@ -130,26 +129,26 @@ static void test_limits_at_commit(void **state)
     fixture_open(&f, PROMOS);
     ep_buf_init(&out, 1 << 20);
     /* DSC10 has max_uses 3 and 1 use from the CMS: two more fit. */
-    assert_int_equal(commit(&f, "T1", "C1", "2026-03-02T10:00:00+07:00", &out,
-                            &replayed),
-                     EP_OK);
-    assert_int_equal(commit(&f, "T2", "C2", "2026-03-02T11:00:00+07:00", &out,
-                            &replayed),
-                     EP_OK);
+    assert_int_equal(
+        commit(&f, "T1", "C1", "2026-03-02T10:00:00+07:00", &out, &replayed),
+        EP_OK);
+    assert_int_equal(
+        commit(&f, "T2", "C2", "2026-03-02T11:00:00+07:00", &out, &replayed),
+        EP_OK);
     assert_non_null(strstr(out.data, "\"code\":\"HARIAN\",\"reason\":"
                                      "\"daily_limit_reached\""));
-    assert_int_equal(commit(&f, "T3", "C1", "2026-03-03T11:00:00+07:00", &out,
-                            &replayed),
-                     EP_OK);
+    assert_int_equal(
+        commit(&f, "T3", "C1", "2026-03-03T11:00:00+07:00", &out, &replayed),
+        EP_OK);
     assert_non_null(strstr(out.data, "\"code\":\"DSC10\",\"reason\":"
                                      "\"usage_limit_reached\""));
     assert_non_null(strstr(out.data, "\"code\":\"POT5K\",\"reason\":"
                                      "\"customer_limit_reached\""));
     /* The rest still applies: HARIAN on a new store-local day. */
     assert_int_equal(applied_count(&out), 1);
-    assert_int_equal(commit(&f, "T4", NULL, "2026-03-04T11:00:00+07:00", &out,
-                            &replayed),
-                     EP_OK);
+    assert_int_equal(
+        commit(&f, "T4", NULL, "2026-03-04T11:00:00+07:00", &out, &replayed),
+        EP_OK);
     assert_non_null(strstr(out.data, "\"code\":\"POT5K\",\"reason\":"
                                      "\"customer_required\""));
     assert_int_equal(fixture_sql_int(&f, "SELECT current_uses FROM "
@@ -169,18 +168,15 @@ static void test_daily_limit_resets_at_local_midnight(void **state)
     fixture_open(&f, PROMOS);
     ep_buf_init(&out, 1 << 20);
     /* 16:59 UTC is 23:59 in Jakarta; 17:00 UTC is 00:00 the next day. */
-    assert_int_equal(commit(&f, "D1", "X1", "2026-03-02T16:58:00Z", &out,
-                            &replayed),
-                     EP_OK);
+    assert_int_equal(
+        commit(&f, "D1", "X1", "2026-03-02T16:58:00Z", &out, &replayed), EP_OK);
     assert_non_null(strstr(out.data, "\"code\":\"HARIAN\",\"name\""));
-    assert_int_equal(commit(&f, "D2", "X2", "2026-03-02T16:59:59Z", &out,
-                            &replayed),
-                     EP_OK);
+    assert_int_equal(
+        commit(&f, "D2", "X2", "2026-03-02T16:59:59Z", &out, &replayed), EP_OK);
     assert_non_null(strstr(out.data, "\"code\":\"HARIAN\",\"reason\":"
                                      "\"daily_limit_reached\""));
-    assert_int_equal(commit(&f, "D3", "X3", "2026-03-02T17:00:00Z", &out,
-                            &replayed),
-                     EP_OK);
+    assert_int_equal(
+        commit(&f, "D3", "X3", "2026-03-02T17:00:00Z", &out, &replayed), EP_OK);
     assert_non_null(strstr(out.data, "\"code\":\"HARIAN\",\"name\""));
     assert_int_equal(fixture_sql_int(&f, "SELECT COUNT(DISTINCT usage_date) "
                                          "FROM promotion_usage WHERE "
@@ -202,9 +198,9 @@ static void test_void_gives_uses_back(void **state)
     fixture_open(&f, PROMOS);
     ep_buf_init(&out, 1 << 20);
     ep_error_clear(&err);
-    assert_int_equal(commit(&f, "V1", "C9", "2026-03-02T10:00:00+07:00", &out,
-                            &replayed),
-                     EP_OK);
+    assert_int_equal(
+        commit(&f, "V1", "C9", "2026-03-02T10:00:00+07:00", &out, &replayed),
+        EP_OK);
     ep_buf_reset(&out);
     assert_int_equal(usage_void(f.store, "V1", 1800000100, &out, &err), EP_OK);
     assert_non_null(strstr(out.data, "\"uses_returned\":3"));
@@ -226,9 +222,9 @@ static void test_void_gives_uses_back(void **state)
     assert_int_equal(usage_void(f.store, "NOPE", 1800000200, &out, &err),
                      EP_ERR_NOT_FOUND);
     /* The customer may use POT5K again once its use is voided. */
-    assert_int_equal(commit(&f, "V2", "C9", "2026-03-02T12:00:00+07:00", &out,
-                            &replayed),
-                     EP_OK);
+    assert_int_equal(
+        commit(&f, "V2", "C9", "2026-03-02T12:00:00+07:00", &out, &replayed),
+        EP_OK);
     assert_non_null(strstr(out.data, "\"code\":\"POT5K\",\"name\""));
     free(first);
     ep_buf_deinit(&out);
