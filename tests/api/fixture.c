@@ -88,23 +88,18 @@ void fixture_start(struct api_fixture *f, const struct api_options *options)
     fixture_start_with(f, options, NULL);
 }
 
-void fixture_start_with(struct api_fixture *f,
-                        const struct api_options *options,
-                        const char *const *extra)
+void fixture_serve(struct api_fixture *f, const struct api_options *options,
+                   const char *db, const char *const *extra)
 {
     struct api_options opts = { 0 };
-    char path[1024];
     struct ep_error err;
 
-    memset(f, 0, sizeof(*f));
     ep_error_clear(&err);
     if (options != NULL)
         opts = *options;
     opts.listen = "127.0.0.1:0";
-    test_tmpdir(f->dir, sizeof(f->dir));
-    snprintf(f->db, sizeof(f->db), "%s/edge.db", f->dir);
-    test_source_path(FIXTURE_SYNC, path, sizeof(path));
-    fixture_db_build(f->db, path, FIXTURE_STORE, FIXTURE_COMPANY);
+    if (f->db != db)
+        snprintf(f->db, sizeof(f->db), "%s", db);
     assert_int_equal(ep_config_init(&f->config), EP_OK);
     config_set(&f->config, "db", f->db);
     config_set(&f->config, "company_id", FIXTURE_COMPANY);
@@ -120,12 +115,27 @@ void fixture_start_with(struct api_fixture *f,
     snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%u", f->port);
 }
 
+void fixture_start_with(struct api_fixture *f,
+                        const struct api_options *options,
+                        const char *const *extra)
+{
+    char path[1024];
+
+    memset(f, 0, sizeof(*f));
+    test_tmpdir(f->dir, sizeof(f->dir));
+    snprintf(f->db, sizeof(f->db), "%s/edge.db", f->dir);
+    test_source_path(FIXTURE_SYNC, path, sizeof(path));
+    fixture_db_build(f->db, path, FIXTURE_STORE, FIXTURE_COMPANY);
+    fixture_serve(f, options, f->db, extra);
+}
+
 void fixture_stop(struct api_fixture *f)
 {
     api_server_stop(f->server);
     f->server = NULL;
     ep_config_deinit(&f->config);
-    test_rmdir(f->dir);
+    if (f->dir[0] != '\0')
+        test_rmdir(f->dir);
 }
 
 /* ---- the client ------------------------------------------------------- */

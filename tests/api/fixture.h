@@ -38,6 +38,14 @@ void fixture_db_build(const char *db, const char *full_sync_path,
 void fixture_start(struct api_fixture *f, const struct api_options *options);
 
 /*
+ * Serves an existing database (a SQLite path or a postgresql:// URL, built
+ * with fixture_db_build) with the fixture's config plus extra (key, value,
+ * ..., NULL; may be NULL). f->dir is empty: nothing to remove.
+ */
+void fixture_serve(struct api_fixture *f, const struct api_options *options,
+                   const char *db, const char *const *extra);
+
+/*
  * Like fixture_start, with more config: extra holds key, value, key,
  * value, ..., NULL.
  */
