@@ -59,5 +59,7 @@ enum ep_status cli_cmd_void(struct cli_context *ctx);
 enum ep_status cli_cmd_sync(struct cli_context *ctx);
 enum ep_status cli_cmd_holidays(struct cli_context *ctx);
 enum ep_status cli_cmd_demo(struct cli_context *ctx);
+enum ep_status cli_cmd_backup(struct cli_context *ctx);
+enum ep_status cli_cmd_restore(struct cli_context *ctx);
 
 #endif

@@ -25,5 +25,9 @@ const struct cli_command cli_commands[] = {
       "replace the imported holiday calendar (JSON or CSV date,name)" },
     { "demo", cli_cmd_demo, "[--from FILE] [--no-serve]",
       "load the example store's promotions and serve them" },
+    { "backup", cli_cmd_backup, "FILE",
+      "copy the SQLite database to FILE while the server runs" },
+    { "restore", cli_cmd_restore, "FILE",
+      "check FILE and replace the database with it (old one kept)" },
     { NULL, NULL, NULL, NULL },
 };

@@ -97,6 +97,11 @@ struct store_ops {
                                         struct ep_error *err);
     enum ep_status (*integrity_check)(struct store *store,
                                       struct ep_error *err);
+    enum ep_status (*backup_to)(struct store *store, const char *path,
+                                struct store_backup_report *report_out,
+                                struct ep_error *err);
+    enum ep_status (*restore_from)(struct store *store, const char *path,
+                                   struct ep_error *err);
 };
 
 struct store {

@@ -793,6 +793,8 @@ static const struct store_ops pg_ops = {
     .transaction_void = pg_transaction_void,
     .usage_summary_get = pg_usage_summary_get,
     .integrity_check = pg_integrity_check,
+    .backup_to = pg_backup_to,
+    .restore_from = pg_restore_from,
 };
 
 /*

@@ -211,4 +211,11 @@ enum ep_status pg_usage_summary_get(struct store *store,
                                     struct store_usage_summary *out,
                                     struct ep_error *err);
 
+/* Backup and restore (postgres_backup.c): PostgreSQL's own tools do it. */
+enum ep_status pg_backup_to(struct store *store, const char *path,
+                            struct store_backup_report *report_out,
+                            struct ep_error *err);
+enum ep_status pg_restore_from(struct store *store, const char *path,
+                               struct ep_error *err);
+
 #endif

@@ -632,6 +632,8 @@ static const struct store_ops sqlite_ops = {
     .transaction_void = sqlite_transaction_void,
     .usage_summary_get = sqlite_usage_summary_get,
     .integrity_check = sqlite_integrity_check,
+    .backup_to = sqlite_backup_to,
+    .restore_from = sqlite_restore_from,
 };
 
 enum ep_status store_sqlite_open(const char *path,

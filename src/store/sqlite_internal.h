@@ -169,4 +169,11 @@ enum ep_status sqlite_usage_summary_get(struct store *store,
                                         struct store_usage_summary *out,
                                         struct ep_error *err);
 
+/* Backup and restore, in sqlite_backup.c. */
+enum ep_status sqlite_backup_to(struct store *store, const char *path,
+                                struct store_backup_report *report_out,
+                                struct ep_error *err);
+enum ep_status sqlite_restore_from(struct store *store, const char *path,
+                                   struct ep_error *err);
+
 #endif

@@ -331,4 +331,57 @@ enum ep_status store_usage_summary_get(struct store *store,
 enum ep_status store_integrity_check(struct store *store,
                                      struct ep_error *err);
 
+/* What store_backup_to copied. */
+struct store_backup_report {
+    int64_t pages;       /* database pages copied */
+    int64_t steps;       /* backup steps taken (STORE_BACKUP_STEP_PAGES) */
+    int64_t duration_ms; /* wall time of the copy, milliseconds */
+    int schema_version;  /* of the copy */
+};
+
+/* Pages copied per step of an online backup (4 KiB pages: 1 MiB). */
+#define STORE_BACKUP_STEP_PAGES 256
+
+/*
+ * Copies the database, exactly as it stood when the call began, into a new
+ * SQLite file at path, while other connections and processes keep reading
+ * and writing. SQLite: the online backup API, STORE_BACKUP_STEP_PAGES pages
+ * a step, inside one read transaction of this connection, so the copy is
+ * one consistent snapshot and is never restarted by other writers; in WAL
+ * mode that read transaction never blocks a writer (docs/operations.md has
+ * the measured pauses). The copy is written to "path.tmp", switched to
+ * rollback-journal mode (one self-contained file), synced and renamed to
+ * path, so path never holds half a copy. report_out may be NULL.
+ * EP_ERR_CONFLICT when path exists, EP_ERR_IO when it cannot be written,
+ * EP_ERR_CONFIG on PostgreSQL (the message points to pg_dump). Must not be
+ * called inside a write transaction.
+ */
+enum ep_status store_backup_to(struct store *store, const char *path,
+                               struct store_backup_report *report_out,
+                               struct ep_error *err);
+
+/*
+ * Checks that the SQLite file at path can be restored by this program:
+ * it opens read-only, passes PRAGMA integrity_check, and holds an edgepromo
+ * schema no newer than store_schema_latest(). *version_out gets its schema
+ * version. EP_ERR_NOT_FOUND (no such file), EP_ERR_DB (not a database, or
+ * damaged: the check's report), EP_ERR_INVALID (not an edgepromo database),
+ * EP_ERR_SCHEMA_NEWER. The file is never written.
+ */
+enum ep_status store_backup_check(const char *path, int *version_out,
+                                  struct ep_error *err);
+
+/*
+ * Replaces the whole content of the database with the SQLite file at path,
+ * after store_backup_check. SQLite: the online backup API from the file
+ * into this connection, in ONE write transaction through the database's
+ * own journal (WAL): readers in other processes see the old content or the
+ * new, never a mix, and a crash half-way leaves the old content. Does not
+ * migrate: call store_migrate after. EP_ERR_DB_BUSY when another writer
+ * keeps the lock past busy_timeout_ms; EP_ERR_CONFIG on PostgreSQL (the
+ * message points to pg_restore); the errors of store_backup_check.
+ */
+enum ep_status store_restore_from(struct store *store, const char *path,
+                                  struct ep_error *err);
+
 #endif
