@@ -13,6 +13,7 @@
 
 #include "api/internal.h"
 #include "common/localtime.h"
+#include "sync/sync.h"
 
 #define SYNC_RUNS_DAYS 3650
 
@@ -160,6 +161,22 @@ static void write_gauges(struct api_server *server, const struct health *h,
                 (long long)atomic_load(&server->in_flight));
 }
 
+/* The scheduler's own view, when `serve` runs one (cms_url set). */
+static void write_scheduler(struct api_server *server, struct ep_buf *out)
+{
+    struct sync_scheduler_stats stats;
+
+    if (server->scheduler == NULL)
+        return;
+    sync_scheduler_stats_get(server->scheduler, &stats);
+    write_gauge(out, "edgepromo_sync_failures_in_row",
+                "Consecutive failed sync attempts now (0: healthy).",
+                stats.failures_in_row);
+    write_gauge(out, "edgepromo_sync_next_run_seconds",
+                "Seconds until the scheduler's next planned sync.",
+                (long long)(stats.next_in_ms / 1000));
+}
+
 enum ep_status api_handle_metrics(struct api_call *call)
 {
     struct api_server *server = call->server;
@@ -172,5 +189,6 @@ enum ep_status api_handle_metrics(struct api_call *call)
     if (h.database_up)
         write_sync_runs(&h, call->out);
     write_gauges(server, &h, call->out);
+    write_scheduler(server, call->out);
     return EP_OK;
 }

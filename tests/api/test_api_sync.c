@@ -90,6 +90,8 @@ static void test_sync_through_the_scheduler(void **state)
     http_send(&client, "GET", "/metrics", NULL, NULL, NULL, 0, &r);
     assert_non_null(strstr(r.body, "edgepromo_sync_runs_total{status="
                                    "\"success\"} 2\n"));
+    assert_non_null(strstr(r.body, "edgepromo_sync_failures_in_row 0\n"));
+    assert_non_null(strstr(r.body, "edgepromo_sync_next_run_seconds "));
     http_reply_free(&r);
     http_client_deinit(&client);
     fixture_stop(&f);
