@@ -189,6 +189,20 @@ static int run_wrk(const struct bench_options *o, unsigned port,
     return 0;
 }
 
+/* A whole number from 1 to 100000, or exit 2. */
+static int positive(const char *text)
+{
+    char *end = NULL;
+    long value = strtol(text, &end, 10);
+
+    if (end == text || *end != '\0' || value < 1 || value > 100000) {
+        fprintf(stderr, "bench-http: '%s' is not a whole number from 1\n",
+                text);
+        exit(2);
+    }
+    return (int)value;
+}
+
 static void parse_options(int argc, char **argv, struct bench_options *o)
 {
     static const struct option options[] = {
@@ -211,13 +225,13 @@ static void parse_options(int argc, char **argv, struct bench_options *o)
                                                "gen-workload" };
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (opt == 's')
-            o->seconds = atoi(optarg);
+            o->seconds = positive(optarg);
         else if (opt == 'c')
-            o->connections = atoi(optarg);
+            o->connections = positive(optarg);
         else if (opt == 't')
             o->threads = optarg;
         else if (opt == 'T')
-            o->client_threads = atoi(optarg);
+            o->client_threads = positive(optarg);
         else if (opt == 'l')
             o->level = optarg;
         else if (opt == 'g')
