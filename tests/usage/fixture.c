@@ -1,4 +1,4 @@
-/* fixture.c - the on-disk store fixture of fixture.h. */
+/* fixture.c - the store fixture of fixture.h, on either engine. */
 #include "fixture.h"
 
 #include <setjmp.h>
@@ -95,9 +95,9 @@ void fixture_open(struct fixture *f, const char *promotions_json)
     memset(f, 0, sizeof(*f));
     ep_error_clear(&err);
     assert_int_equal(ep_tz_apply("Asia/Jakarta", NULL), EP_OK);
-    test_tmpdir(f->dir, sizeof(f->dir));
-    snprintf(f->db, sizeof(f->db), "%s/edge.db", f->dir);
-    assert_int_equal(store_open(f->db, NULL, &f->store, &err), EP_OK);
+    test_engine_db_create(&f->db);
+    if (store_open(f->db.url, NULL, &f->store, &err) != EP_OK)
+        fail_msg("store_open %s: %s", f->db.url, err.message);
     assert_int_equal(store_migrate(f->store, 0, NULL, &err), EP_OK);
     load_promotions(f, promotions_json);
     fixture_reload(f);
@@ -107,7 +107,7 @@ void fixture_close(struct fixture *f)
 {
     promo_set_release(f->set);
     store_close(f->store);
-    test_rmdir(f->dir);
+    test_engine_db_drop(&f->db);
 }
 
 struct cart *fixture_cart(const char *json, struct ep_arena *arena)
@@ -123,20 +123,22 @@ struct cart *fixture_cart(const char *json, struct ep_arena *arena)
 
 char *fixture_sql(const struct fixture *f, const char *sql)
 {
-    char command[4096];
-    char *out = NULL;
-
-    snprintf(command, sizeof(command), "sqlite3 -batch '%s' \"%s\"", f->db,
-             sql);
-    assert_int_equal(test_run(command, &out, NULL), 0);
-    return out;
+    return test_engine_db_sql(&f->db, sql);
 }
 
 long fixture_sql_int(const struct fixture *f, const char *sql)
 {
-    char *out = fixture_sql(f, sql);
-    long value = strtol(out, NULL, 10);
+    return (long)test_engine_db_sql_int(&f->db, sql);
+}
 
-    free(out);
-    return value;
+void fixture_check_integrity(const struct fixture *f)
+{
+    struct store *store = NULL;
+    struct ep_error err;
+
+    ep_error_clear(&err);
+    assert_int_equal(store_open(f->db.url, NULL, &store, &err), EP_OK);
+    if (store_integrity_check(store, &err) != EP_OK)
+        fail_msg("integrity check: %s", err.message);
+    store_close(store);
 }

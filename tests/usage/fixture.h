@@ -1,22 +1,24 @@
 /*
- * fixture.h - a store on disk with promotions, for the usage tests: a
- * SQLite file in a fresh temporary folder, migrated, filled through the
- * store API from promotions written as the CMS sends them.
+ * fixture.h - a store with promotions, for the usage tests: a fresh
+ * database of the engine running (engines.h: a SQLite file, or a schema of
+ * the run's PostgreSQL database), migrated, filled through the store API
+ * from promotions written as the CMS sends them. Every usage test program
+ * runs its tests on both engines through test_engines_run.
  */
 #ifndef EP_TEST_USAGE_FIXTURE_H
 #define EP_TEST_USAGE_FIXTURE_H
 
 #include "engine/engine.h"
+#include "engines.h"
 #include "store/store.h"
 
-#define FIXTURE_STORE "S1"
+#define FIXTURE_STORE   "S1"
 #define FIXTURE_COMPANY "C1"
 
 struct fixture {
-    char dir[512];           /* temporary folder */
-    char db[600];            /* the SQLite file */
-    struct store *store;     /* open connection */
-    struct promo_set *set;   /* snapshot of the store */
+    struct test_engine_db db; /* the database; db.url opens it */
+    struct store *store;      /* open connection, or NULL */
+    struct promo_set *set;    /* snapshot of the store */
 };
 
 /*
@@ -35,10 +37,19 @@ void fixture_close(struct fixture *f);
 /* Parses a cart from JSON text into arena (fails the test if invalid). */
 struct cart *fixture_cart(const char *json, struct ep_arena *arena);
 
-/* Runs an SQL query with the sqlite3 shell; returns its output (free). */
+/*
+ * Runs SQL with the engine's shell (sqlite3 or psql); returns its output,
+ * '|' between columns, a line per row (the caller frees it).
+ */
 char *fixture_sql(const struct fixture *f, const char *sql);
 
 /* Runs a query returning one integer. */
 long fixture_sql_int(const struct fixture *f, const char *sql);
+
+/*
+ * Opens a new connection, as a restarted process would (on SQLite that
+ * recovers the WAL), runs store_integrity_check and closes it.
+ */
+void fixture_check_integrity(const struct fixture *f);
 
 #endif

@@ -1,7 +1,8 @@
 /*
- * test_usage.c - checkout commits and voids on a real SQLite file: rows,
- * counts, idempotent replays, limits at commit, store-local days, and the
- * seed note's usage queries agreeing with what was enforced.
+ * test_usage.c - checkout commits and voids on a real database, SQLite and
+ * PostgreSQL (the same tests): rows, counts, idempotent replays, limits at
+ * commit, store-local days, and the seed note's usage queries agreeing
+ * with what was enforced.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,6 +82,7 @@ static void test_commit_records_and_replays(void **state)
     struct fixture f;
     struct ep_buf out;
     char *first;
+    char *text;
     bool replayed = true;
 
     (void)state;
@@ -99,13 +101,15 @@ static void test_commit_records_and_replays(void **state)
     assert_int_equal(fixture_sql_int(&f, "SELECT current_uses FROM "
                                          "promotions WHERE code = 'DSC10'"),
                      2);
-    /* The discount of DSC10: 10% of 100.000, stored as DECIMAL units. */
-    assert_string_equal(fixture_sql(&f, "SELECT discount_amount || '|' || "
-                                        "original_amount || '|' || "
-                                        "final_amount || '|' || usage_date "
-                                        "FROM promotion_usage WHERE "
-                                        "promotion_code = 'DSC10'"),
-                        "10000|100000|90000|2026-03-02\n");
+    /* The discount of DSC10: 10% of 100.000, stored as DECIMAL units
+       (read in hundredths: SQLite prints 10000, PostgreSQL 10000.00). */
+    text = fixture_sql(&f, "SELECT CAST(discount_amount * 100 AS INTEGER), "
+                           "CAST(original_amount * 100 AS INTEGER), "
+                           "CAST(final_amount * 100 AS INTEGER), usage_date "
+                           "FROM promotion_usage WHERE "
+                           "promotion_code = 'DSC10'");
+    assert_string_equal(text, "1000000|10000000|9000000|2026-03-02\n");
+    free(text);
     assert_int_equal(
         commit(&f, "T1", "CUST1", "2026-03-02T10:00:00+07:00", &out, &replayed),
         EP_OK);
@@ -306,5 +310,6 @@ int main(void)
         cmocka_unit_test(test_seed_usage_queries_agree),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_engines_run("test-usage", tests,
+                            sizeof(tests) / sizeof(tests[0]));
 }
