@@ -29,8 +29,9 @@ void fixture_setup(struct fixture *f)
 
     memset(f, 0, sizeof(*f));
     ep_mem_install_json_allocator();
-    test_tmpdir(f->dir, sizeof(f->dir));
-    snprintf(f->db, sizeof(f->db), "%s/edge.db", f->dir);
+    test_engine_db_create(&f->tdb);
+    f->dir = f->tdb.dir;
+    f->db = f->tdb.url;
     f->cms = fake_cms_start();
     assert_non_null(f->cms);
     assert_int_equal(ep_config_init(&f->config), EP_OK);
@@ -50,7 +51,7 @@ void fixture_teardown(struct fixture *f)
     store_close(f->store);
     fake_cms_stop(f->cms);
     ep_config_deinit(&f->config);
-    test_rmdir(f->dir);
+    test_engine_db_drop(&f->tdb);
 }
 
 void fixture_serve_full(struct fixture *f, const char *prefix, size_t first,

@@ -1,7 +1,10 @@
 /*
- * fixture.h - what the sync tests share: a temporary SQLite store, a
- * config pointing at a fake CMS on 127.0.0.1, and a dump of everything a
- * failed sync must leave alone. Test code only.
+ * fixture.h - what the sync tests share: a fresh store of the engine
+ * running (engines.h: a SQLite file, or a schema of the run's PostgreSQL
+ * database), a config pointing at a fake CMS on 127.0.0.1, and a dump of
+ * everything a failed sync must leave alone. The programs that touch the
+ * store run their tests on both engines through test_engines_run. Test
+ * code only.
  */
 #ifndef EP_TEST_SYNC_FIXTURE_H
 #define EP_TEST_SYNC_FIXTURE_H
@@ -10,6 +13,7 @@
 #include <stddef.h>
 
 #include "common/config.h"
+#include "engines.h"
 #include "fake_cms.h"
 #include "store/store.h"
 #include "sync/sync.h"
@@ -19,11 +23,12 @@
 #define FIX_TOKEN      "s3cret-cms-token"
 
 struct fixture {
-    char dir[256];           /* temporary folder */
-    char db[300];            /* its edge.db */
-    struct ep_config config; /* company, store, cms_url, token, timeouts */
-    struct store *store;     /* open, migrated */
-    struct fake_cms *cms;    /* running */
+    struct test_engine_db tdb; /* the database of the engine running */
+    const char *dir;           /* a temporary folder (tdb.dir) */
+    const char *db;            /* what store_open and `db =` get (tdb.url) */
+    struct ep_config config;   /* company, store, cms_url, token, timeouts */
+    struct store *store;       /* open, migrated */
+    struct fake_cms *cms;      /* running */
 };
 
 /* Sets everything up; the fake serves nothing until bodies are set. */

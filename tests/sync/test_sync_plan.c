@@ -255,8 +255,13 @@ int main(void)
         cmocka_unit_test(first_run_is_full_then_incrementals),
         cmocka_unit_test(three_days_offline_back_off_as_designed),
         cmocka_unit_test(client_errors_wait_the_normal_interval),
+    };
+    /* The real thread reads and writes a store: both engines. */
+    const struct CMUnitTest stored[] = {
         cmocka_unit_test(scheduler_rides_out_an_outage),
     };
+    int failures = cmocka_run_group_tests(tests, NULL, NULL);
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return failures + test_engines_run("test-sync-plan scheduler", stored,
+                                       sizeof(stored) / sizeof(stored[0]));
 }

@@ -3,7 +3,8 @@
  * CMS: full and incremental syncs, fallbacks, skipped promotions, every
  * failure mode (each leaves promotions and usage exactly as they were, and
  * is logged), usage history across full syncs, file import, and the seed
- * note's "last sync" and "success rate" queries.
+ * note's "last sync" and "success rate" queries. Every test runs on SQLite
+ * and on PostgreSQL (engines.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "fixture.h"
@@ -496,9 +499,9 @@ static void file_import_is_logged_manual(void **state)
     free(after);
 }
 
-/* Runs one of the seed's queries with store_id bound; one row expected. */
-static void seed_query(const char *db, const char *sql, char cells[][64],
-                       int columns)
+/* seed_query on SQLite: the text unchanged, store_id bound to ?. */
+static void seed_query_sqlite(const char *db, const char *sql, char cells[][64],
+                              int columns)
 {
     sqlite3 *conn = NULL;
     sqlite3_stmt *stmt = NULL;
@@ -515,6 +518,53 @@ static void seed_query(const char *db, const char *sql, char cells[][64],
     sqlite3_finalize(stmt);
     sqlite3_close(conn);
 }
+
+/* seed_query on PostgreSQL: the same, with $1 for the ?. */
+static void seed_query_postgres(const char *db, const char *sql,
+                                char cells[][64], int columns)
+{
+    PGconn *conn = PQconnectdb(db);
+    const char *params[1] = { FIX_STORE_ID };
+    char text[1024];
+    PGresult *res;
+    const char *mark = strchr(sql, '?');
+
+    assert_non_null(mark);
+    snprintf(text, sizeof(text), "%.*s$1%s", (int)(mark - sql), sql, mark + 1);
+    assert_int_equal(PQstatus(conn), CONNECTION_OK);
+    res = PQexecParams(conn, text, 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", text, PQerrorMessage(conn));
+    assert_true(PQntuples(res) >= 1);
+    for (int i = 0; i < columns; i++)
+        snprintf(cells[i], 64, "%s",
+                 PQgetisnull(res, 0, i) ? "NULL" : PQgetvalue(res, 0, i));
+    PQclear(res);
+    PQfinish(conn);
+}
+
+/*
+ * Runs one of the seed's queries with store_id bound; one row expected.
+ * The text has one "?" and, for the parts SQLite and PostgreSQL say
+ * differently, the SQLite form in sqlite_sql and the other in pg_sql.
+ */
+static void seed_query(struct fixture *f, const char *sqlite_sql,
+                       const char *pg_sql, char cells[][64], int columns)
+{
+    if (test_engine_current() == TEST_ENGINE_POSTGRES)
+        seed_query_postgres(f->db, pg_sql, cells, columns);
+    else
+        seed_query_sqlite(f->db, sqlite_sql, cells, columns);
+}
+
+#define LAST_SYNC                                             \
+    "SELECT *\nFROM promotion_sync_log\nWHERE store_id = ?\n" \
+    "ORDER BY started_at DESC\nLIMIT 1;"
+#define SUCCESS_RATE                                              \
+    "SELECT \n    COUNT(*) as total_syncs,\n    SUM(CASE WHEN "   \
+    "sync_status = 'success' THEN 1 ELSE 0 END) as successful,\n" \
+    "    AVG(duration_seconds) as avg_duration\nFROM "            \
+    "promotion_sync_log\nWHERE store_id = ?\n  AND started_at >= "
 
 static void seed_queries_answer_after_a_series(void **state)
 {
@@ -536,28 +586,24 @@ static void seed_queries_answer_after_a_series(void **state)
     sync_report_deinit(&r);
     fake_cms_set_mode(f->cms, FAKE_CMS_OK, 0);
     fixture_serve_full(f, "A", 0, 4);
+    /* The note's query orders by started_at alone (milliseconds here): a
+       run starting in the millisecond the last one ended would tie. */
+    usleep(5 * 1000);
     assert_int_equal(fixture_sync(f, SYNC_FULL, &r), EP_OK); /* success */
     sync_report_deinit(&r);
     /* The note's "Get last sync info", unchanged. */
-    seed_query(f->db,
-               "SELECT *\nFROM promotion_sync_log\nWHERE store_id = ?\n"
-               "ORDER BY started_at DESC\nLIMIT 1;",
-               cells, 5);
+    seed_query(f, LAST_SYNC, LAST_SYNC, cells, 5);
     assert_string_equal(cells[1], "full");
     assert_string_equal(cells[2], "success");
     assert_string_equal(cells[3], "4");
     assert_string_equal(cells[4], "1");
-    /* The note's "Get sync success rate", unchanged. */
-    seed_query(f->db,
-               "SELECT \n    COUNT(*) as total_syncs,\n    SUM(CASE WHEN "
-               "sync_status = 'success' THEN 1 ELSE 0 END) as successful,\n"
-               "    AVG(duration_seconds) as avg_duration\nFROM "
-               "promotion_sync_log\nWHERE store_id = ?\n  AND started_at >= "
-               "DATE('now', '-7 days');",
-               cells, 3);
+    /* The note's "Get sync success rate", unchanged on SQLite; PostgreSQL
+       says DATE('now', '-7 days') as CURRENT_DATE - 7. */
+    seed_query(f, SUCCESS_RATE "DATE('now', '-7 days');",
+               SUCCESS_RATE "CURRENT_DATE - 7;", cells, 3);
     assert_string_equal(cells[0], "4");
     assert_string_equal(cells[1], "2");
-    assert_string_equal(cells[2], "0.0");
+    assert_true(strtod(cells[2], NULL) == 0.0);
     free(bad);
 }
 
@@ -586,5 +632,6 @@ int main(void)
                                         setup, teardown),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_engines_run("test-sync-run", tests,
+                            sizeof(tests) / sizeof(tests[0]));
 }
