@@ -147,6 +147,7 @@ struct reply {
     const char *content_type; /* NULL: application/json */
     const char *allow;        /* Allow header, or NULL */
     bool replayed;            /* Idempotent-Replayed: true */
+    const char *authenticate; /* WWW-Authenticate, or NULL */
 };
 
 static void add_headers(struct api_server *server, struct MHD_Response *r,
@@ -159,6 +160,9 @@ static void add_headers(struct api_server *server, struct MHD_Response *r,
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, reply->allow);
     if (reply->replayed)
         MHD_add_response_header(r, "Idempotent-Replayed", "true");
+    if (reply->authenticate != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                reply->authenticate);
     if (reply->status == MHD_HTTP_SERVICE_UNAVAILABLE)
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     if (atomic_load(&server->stopping))
@@ -191,7 +195,8 @@ static enum MHD_Result answer_error(struct api_server *server,
                                     enum api_error_kind kind,
                                     const char *message, const char *field)
 {
-    struct reply reply = { api_error_http(kind), NULL, NULL, false };
+    struct reply reply = { api_error_http(kind), NULL, NULL, false,
+                           NULL };
     struct ep_buf out;
     enum MHD_Result result;
 
@@ -214,6 +219,13 @@ const char *api_call_query(const struct api_call *call, const char *key)
 {
     return MHD_lookup_connection_value(call->request->connection,
                                        MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *api_call_header(const struct api_call *call, const char *name)
+{
+    if (call->request->connection == NULL)
+        return NULL;
+    return header(call->request->connection, name);
 }
 
 const char *api_call_param(const struct api_call *call, size_t index)
@@ -259,6 +271,9 @@ static enum MHD_Result answer_failure(struct api_server *server,
 
     if (api_error_http(kind) == 500)
         log_failure(call, status);
+    if (api_error_http(kind) >= 500)
+        api_recent_note(server, call->request->match.route->pattern,
+                        api_error_http(kind), call->err.message);
     return answer_error(server, req, kind, call->err.message, call->err.field);
 }
 
@@ -268,7 +283,7 @@ static enum MHD_Result dispatch(struct api_server *server,
 {
     struct api_worker *worker = api_worker_get(server);
     struct api_call call;
-    struct reply reply = { 200, NULL, NULL, false };
+    struct reply reply = { 200, NULL, NULL, false, NULL };
     enum ep_status status;
     enum MHD_Result result;
 
@@ -286,6 +301,7 @@ static enum MHD_Result dispatch(struct api_server *server,
         reply.status = call.http_status;
         reply.content_type = call.content_type;
         reply.replayed = call.replayed;
+        reply.authenticate = call.authenticate;
         result = queue(server, req, worker->out.data, worker->out.len, &reply);
     }
     ep_arena_reset(&worker->arena);

@@ -8,7 +8,8 @@
  * table and path matching), errors.c (statuses and problems to HTTP),
  * metrics.c (counters and the histogram), worker.c (per-thread database
  * connections and arenas), watcher.c (snapshot reloads), and the handlers:
- * cart.c, promotions.c, sync_routes.c, health.c. Only http.c and server.c
+ * cart.c, promotions.c, sync_routes.c, health.c, ready.c, status.c;
+ * recent.c keeps the recent errors status.c shows. Only http.c and server.c
  * include microhttpd.h; handlers see struct api_call.
  */
 #ifndef EP_API_INTERNAL_H
@@ -130,7 +131,12 @@ typedef enum ep_status (*api_handler_fn)(struct api_call *call);
     X(API_ROUTE_HEALTHZ, "GET", "/healthz", api_handle_healthz, API_BODY_NONE, \
       false, "liveness: database, last sync, promotions")                      \
     X(API_ROUTE_METRICS, "GET", "/metrics", api_handle_metrics, API_BODY_NONE, \
-      false, "Prometheus text format")
+      false, "Prometheus text format")                                        \
+    X(API_ROUTE_READYZ, "GET", "/readyz", api_handle_readyz, API_BODY_NONE,    \
+      false, "readiness: database open, promotions loaded; last good sync")    \
+    X(API_ROUTE_STATUS, "GET", "/status", api_handle_status, API_BODY_NONE,    \
+      false, "status page for store staff (HTML; Basic auth, token as "        \
+             "password)")
 
 enum api_route_id {
 #define API_ROUTE_ENUM(id, method, pattern, handler, body, auth, summary) id,
@@ -235,6 +241,38 @@ struct api_worker {
     struct api_worker *next;   /* the server's list (under workers_lock) */
 };
 
+/* ---- recent errors (recent.c) ----------------------------------------- */
+
+#define API_RECENT_MAX         20
+#define API_RECENT_WHAT_MAX    64
+#define API_RECENT_MESSAGE_MAX 256
+
+/* One error an operator should see on the status page. */
+struct api_recent_event {
+    int64_t at;                            /* epoch seconds */
+    char what[API_RECENT_WHAT_MAX];        /* "GET /v1/..." or "sync full" */
+    unsigned http_status;                  /* 5xx; 0 for a sync */
+    char message[API_RECENT_MESSAGE_MAX];  /* the cause, as logged */
+};
+
+/*
+ * The last API_RECENT_MAX errors of one server: requests answered 5xx and
+ * failed sync runs. Messages are the ones already logged, which never hold
+ * a token or a phone number. Guarded by one lock in recent.c.
+ */
+struct api_recent {
+    struct api_recent_event events[API_RECENT_MAX]; /* a ring */
+    uint64_t added;                                 /* events ever added */
+};
+
+/* Records an error (thread-safe). what and message are copied, cut short. */
+void api_recent_note(struct api_server *server, const char *what,
+                     unsigned http_status, const char *message);
+
+/* Copies up to max events, newest first; returns how many. */
+size_t api_recent_copy(struct api_server *server,
+                       struct api_recent_event *out, size_t max);
+
 /* The thread that keeps the snapshot in step with the database. */
 struct api_watcher {
     pthread_t thread;     /* valid while started */
@@ -262,6 +300,7 @@ struct api_server {
     struct api_worker *workers;       /* every worker's state; owned */
     atomic_bool stopping;             /* graceful stop begun */
     atomic_long in_flight;            /* requests begun and not completed */
+    struct api_recent recent;         /* recent errors, for GET /status */
 };
 
 /* ---- a request, and the call a handler gets ---------------------------- */
@@ -293,12 +332,16 @@ struct api_call {
     unsigned http_status;           /* 200 unless the handler sets it */
     const char *content_type;       /* NULL: application/json */
     bool replayed;                  /* commit replay: Idempotent-Replayed */
+    const char *authenticate;       /* WWW-Authenticate of a 401, or NULL */
     enum api_error_kind error_kind; /* API_ERROR_NONE: from the status */
     struct ep_error err;            /* the handler's error, if it fails */
 };
 
 /* The value of query parameter key, or NULL (libmicrohttpd's memory). */
 const char *api_call_query(const struct api_call *call, const char *key);
+
+/* The value of request header name, or NULL (libmicrohttpd's memory). */
+const char *api_call_header(const struct api_call *call, const char *name);
 
 /* Path parameter index (0 = the first "{...}"). */
 const char *api_call_param(const struct api_call *call, size_t index);
