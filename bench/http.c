@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -46,6 +47,9 @@ struct bench_options {
 /* What wrk reported. */
 struct wrk_figures {
     double requests_per_s;
+    double requests;      /* "N requests in" */
+    double server_cpu_us; /* this process's CPU per request */
+    double client_cpu_us; /* wrk's CPU per request */
     char p50[32];
     char p99[32];
 };
@@ -152,12 +156,26 @@ static void parse_wrk(const char *report, struct wrk_figures *out)
     memset(out, 0, sizeof(*out));
     if (p != NULL)
         out->requests_per_s = strtod(p + strlen("Requests/sec:"), NULL);
+    p = strstr(report, " requests in ");
+    while (p != NULL && p > report && p[-1] >= '0' && p[-1] <= '9')
+        p--;
+    if (p != NULL)
+        out->requests = strtod(p, NULL);
     p = strstr(report, " 50% ");
     if (p != NULL)
         sscanf(p + 5, "%31s", out->p50);
     p = strstr(report, " 99% ");
     if (p != NULL)
         sscanf(p + 5, "%31s", out->p99);
+}
+
+static double cpu_us(int who)
+{
+    struct rusage usage;
+
+    getrusage(who, &usage);
+    return (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 +
+           (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
 /* Runs wrk with a script against path; prints and parses its report. */
@@ -175,6 +193,9 @@ static int run_wrk(const struct bench_options *o, unsigned port,
              "http://127.0.0.1:%u%s -- '%s' %s 2>&1",
              o->client_threads, o->connections, seconds, EP_SOURCE_DIR, script,
              port, path, carts, TOKEN);
+    double self = cpu_us(RUSAGE_SELF);
+    double children = cpu_us(RUSAGE_CHILDREN);
+
     pipe = popen(command, "r");
     if (pipe == NULL)
         return 1;
@@ -186,6 +207,11 @@ static int run_wrk(const struct bench_options *o, unsigned port,
     }
     printf("$ %s\n%s\n", command, report);
     parse_wrk(report, out);
+    if (out->requests > 0) {
+        out->server_cpu_us = (cpu_us(RUSAGE_SELF) - self) / out->requests;
+        out->client_cpu_us =
+            (cpu_us(RUSAGE_CHILDREN) - children) / out->requests;
+    }
     return 0;
 }
 
@@ -277,10 +303,13 @@ static void print_summary(const struct bench_options *o,
                           const struct wrk_figures *eval,
                           const struct wrk_figures *commit)
 {
-    printf("| evaluate req/s | p50 | p99 | commit req/s | connections "
-           "| server threads | log |\n|---:|---:|---:|---:|---:|---:|---|"
-           "\n| %.0f | %s | %s | %.0f | %d | %s | %s |\n",
-           eval->requests_per_s, eval->p50, eval->p99, commit->requests_per_s,
+    printf("| evaluate req/s | p50 | p99 | server CPU/req | wrk CPU/req "
+           "| commit req/s | server CPU/commit | connections | threads | log "
+           "|\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
+           "| %.0f | %s | %s | %.0f us | %.0f us | %.0f | %.0f us | %d | %s "
+           "| %s |\n",
+           eval->requests_per_s, eval->p50, eval->p99, eval->server_cpu_us,
+           eval->client_cpu_us, commit->requests_per_s, commit->server_cpu_us,
            o->connections, o->threads, o->level);
 }
 
