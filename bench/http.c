@@ -46,12 +46,12 @@ struct bench_options {
 
 /* What wrk reported. */
 struct wrk_figures {
-    double requests_per_s;
-    double requests;      /* "N requests in" */
-    double server_cpu_us; /* this process's CPU per request */
-    double client_cpu_us; /* wrk's CPU per request */
-    char p50[32];
-    char p99[32];
+    double requests_per_s; /* "Requests/sec:" */
+    double requests;       /* "N requests in" */
+    double server_cpu_us;  /* this process's CPU per request */
+    double client_cpu_us;  /* wrk's CPU per request */
+    char p50[32];          /* latency at 50 %, as wrk prints it */
+    char p99[32];          /* latency at 99 % */
 };
 
 static char *read_all(const char *path, size_t *len)
