@@ -73,6 +73,24 @@ static void load_promotions(struct fixture *f, const char *json)
     json_decref(array);
 }
 
+char *fixture_full_sync_body(const char *promotions_json, const char *token)
+{
+    json_t *array = json_loads(promotions_json, 0, NULL);
+    json_t *body;
+    char *text;
+
+    assert_non_null(array);
+    for (size_t i = 0; i < json_array_size(array); i++)
+        fill_defaults(json_array_get(array, i));
+    body = json_pack("{s:{s:o,s:s}}", FIXTURE_STORE, "promotions", array,
+                     "sync_token", token);
+    assert_non_null(body);
+    text = json_dumps(body, JSON_COMPACT);
+    assert_non_null(text);
+    json_decref(body);
+    return text;
+}
+
 void fixture_reload(struct fixture *f)
 {
     struct ep_config config;

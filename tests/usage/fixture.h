@@ -28,6 +28,13 @@ struct fixture {
  */
 void fixture_open(struct fixture *f, const char *promotions_json);
 
+/*
+ * The full-sync body the CMS would send for promotions_json (defaults
+ * filled as fixture_open fills them), as JSON text the caller frees with
+ * free(): {"S1": {"promotions": [...], "sync_token": token}}.
+ */
+char *fixture_full_sync_body(const char *promotions_json, const char *token);
+
 /* Reloads the snapshot from the store. */
 void fixture_reload(struct fixture *f);
 
