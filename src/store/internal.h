@@ -66,6 +66,8 @@ struct store_ops {
     enum ep_status (*write_begin)(struct store *store, struct ep_error *err);
     enum ep_status (*write_commit)(struct store *store, struct ep_error *err);
     void (*write_rollback)(struct store *store);
+    enum ep_status (*read_begin)(struct store *store, struct ep_error *err);
+    void (*read_end)(struct store *store);
     enum ep_status (*usage_counts_get)(struct store *store,
                                        const char *promotion_id,
                                        const char *usage_date,

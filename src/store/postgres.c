@@ -769,6 +769,19 @@ static void pg_close(struct store *store)
     ep_free(s);
 }
 
+/* Reads on PostgreSQL are single statements: no transaction to open. */
+static enum ep_status pg_read_begin(struct store *store, struct ep_error *err)
+{
+    (void)store;
+    (void)err;
+    return EP_OK;
+}
+
+static void pg_read_end(struct store *store)
+{
+    (void)store;
+}
+
 static const struct store_ops pg_ops = {
     .engine = "postgresql",
     .close = pg_close,
@@ -786,6 +799,8 @@ static const struct store_ops pg_ops = {
     .write_begin = pg_write_begin,
     .write_commit = pg_write_commit,
     .write_rollback = pg_write_rollback,
+    .read_begin = pg_read_begin,
+    .read_end = pg_read_end,
     .usage_counts_get = pg_usage_counts_get,
     .usage_insert = pg_usage_insert,
     .transaction_get = pg_transaction_get,

@@ -582,6 +582,23 @@ static void sqlite_write_rollback(struct store *store)
     s->in_write = false;
 }
 
+static enum ep_status sqlite_read_begin(struct store *store,
+                                        struct ep_error *err)
+{
+    struct sqlite_store *s = sqlite_store_of(store);
+
+    assert(!s->in_write);
+    return sqlite_exec(s, "BEGIN", "begin read", err);
+}
+
+static void sqlite_read_end(struct store *store)
+{
+    struct sqlite_store *s = sqlite_store_of(store);
+
+    if (!s->in_write && sqlite3_get_autocommit(s->db) == 0)
+        sqlite_exec(s, "COMMIT", "end read", NULL);
+}
+
 static enum ep_status sqlite_integrity_check(struct store *store,
                                              struct ep_error *err)
 {
@@ -625,6 +642,8 @@ static const struct store_ops sqlite_ops = {
     .write_begin = sqlite_write_begin,
     .write_commit = sqlite_write_commit,
     .write_rollback = sqlite_write_rollback,
+    .read_begin = sqlite_read_begin,
+    .read_end = sqlite_read_end,
     .usage_counts_get = sqlite_usage_counts_get,
     .usage_insert = sqlite_usage_insert,
     .transaction_get = sqlite_transaction_get,

@@ -361,6 +361,16 @@ void store_write_rollback(struct store *store)
     store->ops->write_rollback(store);
 }
 
+enum ep_status store_read_begin(struct store *store, struct ep_error *err)
+{
+    return store->ops->read_begin(store, err);
+}
+
+void store_read_end(struct store *store)
+{
+    store->ops->read_end(store);
+}
+
 enum ep_status store_usage_counts_get(struct store *store,
                                       const char *promotion_id,
                                       const char *usage_date,

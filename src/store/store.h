@@ -223,6 +223,16 @@ enum ep_status store_write_commit(struct store *store, struct ep_error *err);
 /* Rolls back; safe to call when no transaction is open. */
 void store_write_rollback(struct store *store);
 
+/*
+ * Opens and closes a read transaction: the reads between them see one
+ * state of the database and pay for their locks once (an evaluation reads
+ * the usage of many promotions). SQLite: a deferred transaction;
+ * PostgreSQL: nothing (each read is its own statement). store_read_end is
+ * safe to call when store_read_begin failed.
+ */
+enum ep_status store_read_begin(struct store *store, struct ep_error *err);
+void store_read_end(struct store *store);
+
 /* What a promotion has used, as limits count it. */
 struct store_usage_counts {
     int64_t total;    /* current_uses: CMS count + local unreported uses */

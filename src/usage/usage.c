@@ -127,9 +127,14 @@ enum ep_status usage_evaluate(struct store *store, const struct promo_set *set,
                               struct ep_error *err)
 {
     struct engine_limits limits;
+    enum ep_status status;
 
     usage_limits_from_store(store, &limits);
-    return engine_evaluate(set, cart, now, &limits, arena, out, err);
+    status = store_read_begin(store, err);
+    if (status == EP_OK)
+        status = engine_evaluate(set, cart, now, &limits, arena, out, err);
+    store_read_end(store);
+    return status;
 }
 
 /* ---- commit ----------------------------------------------------------- */
@@ -202,6 +207,19 @@ static enum ep_status checkout_evaluate(struct checkout *c,
     c->probes.count = 0;
     return engine_evaluate(c->set, c->cart, c->now, &limits, c->arena,
                            &c->result, err);
+}
+
+/* The first evaluation of a commit, before its write lock: in one read
+ * transaction, like any evaluation. */
+static enum ep_status checkout_evaluate_first(struct checkout *c,
+                                              struct ep_error *err)
+{
+    enum ep_status status = store_read_begin(c->store, err);
+
+    if (status == EP_OK)
+        status = checkout_evaluate(c, err);
+    store_read_end(c->store);
+    return status;
 }
 
 /* Writes the evaluation's uses and the checkout, inside the transaction. */
@@ -289,7 +307,7 @@ enum ep_status usage_commit(struct store *store, const struct promo_set *set,
     if (cart->transaction_id == NULL)
         return ep_error_set(err, EP_ERR_INVALID, "transaction_id",
                             "transaction_id: required for a checkout");
-    status = checkout_evaluate(&c, err);
+    status = checkout_evaluate_first(&c, err);
     if (status == EP_OK)
         status = checkout_respond(&c, response, err);
     if (status == EP_OK)
