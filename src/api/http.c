@@ -217,6 +217,8 @@ static enum MHD_Result answer_error(struct api_server *server,
 
 const char *api_call_query(const struct api_call *call, const char *key)
 {
+    if (call->request->connection == NULL)
+        return api_fuzz_query(call, key);
     return MHD_lookup_connection_value(call->request->connection,
                                        MHD_GET_ARGUMENT_KIND, key);
 }

@@ -320,6 +320,9 @@ struct api_request {
     unsigned http_status;              /* what was answered; 0: nothing */
     bool answered;                     /* a response is queued */
     bool counted;                      /* in server->in_flight */
+    const char *query;                 /* served without a connection
+                                          (fuzz_entry.c): the raw query
+                                          string; else NULL */
 };
 
 /* What a handler gets and fills in. */
@@ -361,6 +364,13 @@ enum ep_status api_call_snapshot(struct api_call *call, struct promo_set **out);
 /* Sets err for a bad query parameter and returns EP_ERR_INVALID. */
 enum ep_status api_call_bad_query(struct api_call *call, const char *key,
                                   const char *expected);
+
+/*
+ * Query parameter key of a request served without a connection
+ * (fuzz_entry.c), decoded into the call's arena; api_call_query's answer
+ * when call->request->connection is NULL.
+ */
+const char *api_fuzz_query(const struct api_call *call, const char *key);
 
 /* ---- workers and the watcher ------------------------------------------ */
 

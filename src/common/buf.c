@@ -154,9 +154,42 @@ static void buf_json_escape_char(struct ep_buf *buf, unsigned char c)
     }
 }
 
+/* Length of the valid UTF-8 sequence of 2 to 4 bytes at p, or 0. */
+static size_t utf8_length(const unsigned char *p)
+{
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    size_t n;
+
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        n = 2;
+    else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+        n = 3;
+    else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+        n = 4;
+    else
+        return 0;
+    if (p[0] == 0xE0 || p[0] == 0xF0)
+        lo = p[0] == 0xE0 ? 0xA0 : 0x90;
+    if (p[0] == 0xED || p[0] == 0xF4)
+        hi = p[0] == 0xED ? 0x9F : 0x8F;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    }
+    return n;
+}
+
+/*
+ * Bytes that are not UTF-8 (a message cut in the middle of a character, a
+ * value from a file) become U+FFFD, so the output is always valid JSON.
+ */
 void ep_buf_json_string(struct ep_buf *buf, const char *s)
 {
     const char *run;
+    size_t n;
 
     if (s == NULL) {
         ep_buf_puts(buf, "null");
@@ -166,10 +199,18 @@ void ep_buf_json_string(struct ep_buf *buf, const char *s)
     run = s;
     for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
             continue;
+        n = c >= 0x80 ? utf8_length((const unsigned char *)s) : 0;
+        if (n > 0) {
+            s += n - 1;
+            continue;
+        }
         ep_buf_append(buf, run, (size_t)(s - run));
-        buf_json_escape_char(buf, c);
+        if (c >= 0x80)
+            ep_buf_puts(buf, "\ufffd");
+        else
+            buf_json_escape_char(buf, c);
         run = s + 1;
     }
     ep_buf_append(buf, run, (size_t)(s - run));

@@ -50,7 +50,10 @@ void ep_buf_putc(struct ep_buf *buf, char c);
 void ep_buf_printf(struct ep_buf *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Writes s as a quoted, escaped JSON string; NULL writes null. */
+/*
+ * Writes s as a quoted, escaped JSON string; NULL writes null. Bytes that
+ * are not UTF-8 are written as U+FFFD, so the output is always JSON.
+ */
 void ep_buf_json_string(struct ep_buf *buf, const char *s);
 
 /* Writes hundredths as a JSON number in currency units: 1250 -> 12.5. */
