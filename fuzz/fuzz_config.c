@@ -4,10 +4,10 @@
  *
  * Input: a config file. It is written to a memory file and loaded through
  * its /proc/self/fd path, as `--config FILE` would read it. Checked: a
- * failure is EP_ERR_CONFIG (EP_ERR_IO only for a read error) whose message
- * names the file and line; a success leaves every number inside its
- * range, every token valid, and a config whose JSON parses and never shows
- * a secret (api_tokens, cms_token) in clear.
+ * failure is EP_ERR_CONFIG whose message names the file and line; a
+ * success leaves every number inside its range, every token valid, a zone
+ * that is a tz database file, and a config whose JSON parses and never
+ * shows a secret (api_tokens, cms_token) in clear.
  *
  *   fuzz_config fuzz/corpus/fuzz_config -dict=fuzz/fuzz_config.dict
  */
@@ -69,12 +69,31 @@ static void check_masked(const json_t *root, const char *key,
     FUZZ_CHECK(strcmp(shown, secret) != 0, "%s shown in clear", key);
 }
 
+/* An accepted zone is a tz database file (TZif), not a folder or a table. */
+static void check_zone(const char *zone)
+{
+    char path[512];
+    char magic[4] = { 0 };
+    FILE *file;
+
+    if (zone == NULL)
+        return;
+    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+    file = fopen(path, "rb");
+    FUZZ_CHECK(file != NULL, "zone %s accepted, %s cannot be read", zone,
+               path);
+    FUZZ_CHECK(fread(magic, 1, 4, file) == 4 && memcmp(magic, "TZif", 4) == 0,
+               "zone '%s' accepted, but %s is not a tz file", zone, path);
+    fclose(file);
+}
+
 static void check_loaded(const struct ep_config *c)
 {
     struct ep_buf out;
     json_t *root;
 
     check_numbers(c);
+    check_zone(c->timezone);
     FUZZ_CHECK(c->token_count <= EP_CONFIG_MAX_TOKENS, "token_count");
     for (size_t i = 0; i < c->token_count; i++)
         FUZZ_CHECK(ep_config_token_is_valid(c, c->tokens[i],

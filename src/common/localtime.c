@@ -12,13 +12,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 static const char *tz_directory(void)
 {
     const char *dir = getenv("TZDIR");
 
     return (dir != NULL && dir[0] != '\0') ? dir : "/usr/share/zoneinfo";
+}
+
+/*
+ * True when path is a tz database file: it starts with "TZif". A folder
+ * ("Asia") or another file of the database ("leapseconds") is readable
+ * too, but TZ set to it falls back to UTC without a word.
+ */
+static bool is_tz_file(const char *path)
+{
+    char magic[4];
+    FILE *file = fopen(path, "rb");
+    bool ok;
+
+    if (file == NULL)
+        return false;
+    ok = fread(magic, 1, sizeof(magic), file) == sizeof(magic) &&
+         memcmp(magic, "TZif", sizeof(magic)) == 0;
+    fclose(file);
+    return ok;
 }
 
 bool ep_tz_is_known(const char *zone)
@@ -33,7 +51,7 @@ bool ep_tz_is_known(const char *zone)
             return false;
     }
     snprintf(path, sizeof(path), "%s/%s", tz_directory(), zone);
-    return access(path, R_OK) == 0;
+    return is_tz_file(path);
 }
 
 enum ep_status ep_tz_apply(const char *zone, struct ep_error *err)
