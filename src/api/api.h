@@ -32,8 +32,10 @@
 struct api_options {
     const char *listen;          /* address:port; NULL: config->listen.
                                     Port 0 binds any free port (tests). */
-    unsigned idle_timeout_s;     /* close idle connections; 0: 30 */
-    unsigned connection_limit;   /* open connections at most; 0: 1024 */
+    unsigned idle_timeout_s;     /* close idle connections; 0: config's
+                                    idle_timeout */
+    unsigned connection_limit;   /* open connections at most; 0: config's
+                                    max_connections */
     unsigned reload_interval_ms; /* data version polling; 0: 1000 */
     unsigned drain_timeout_ms;   /* graceful stop's wait; 0: 10000 */
 };

@@ -19,8 +19,6 @@
 #include "common/mem.h"
 #include "sync/sync.h"
 
-#define DEFAULT_IDLE_TIMEOUT_S     30
-#define DEFAULT_CONNECTION_LIMIT   1024
 #define DEFAULT_RELOAD_INTERVAL_MS 1000
 #define DEFAULT_DRAIN_TIMEOUT_MS   10000
 
@@ -35,9 +33,9 @@ static void fill_options(const struct ep_config *config,
     if (out->listen == NULL)
         out->listen = config->listen;
     if (out->idle_timeout_s == 0)
-        out->idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S;
+        out->idle_timeout_s = (unsigned)config->idle_timeout;
     if (out->connection_limit == 0)
-        out->connection_limit = DEFAULT_CONNECTION_LIMIT;
+        out->connection_limit = (unsigned)config->max_connections;
     if (out->reload_interval_ms == 0)
         out->reload_interval_ms = DEFAULT_RELOAD_INTERVAL_MS;
     if (out->drain_timeout_ms == 0)

@@ -94,6 +94,10 @@ static const struct config_key config_keys[] = {
       "HTTP worker threads in serve" },
     { "max_body_bytes", NUM_KEY(max_body_bytes), "1048576", NULL, 1024,
       64L * 1024 * 1024, false, "largest request body the POS API accepts" },
+    { "idle_timeout", NUM_KEY(idle_timeout), "30", NULL, 1, 3600, false,
+      "seconds before the POS API closes an idle connection" },
+    { "max_connections", NUM_KEY(max_connections), "1024", NULL, 1, 65536,
+      false, "open POS API connections at most" },
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
