@@ -46,8 +46,8 @@ struct ep_config {
     long connect_timeout;    /* seconds to connect to the CMS */
     long threads;            /* HTTP worker threads */
     long max_body_bytes;     /* largest accepted request body */
-    long idle_timeout;             /* seconds before an idle connection closes */
-    long max_connections;          /* open POS connections at most */
+    long idle_timeout;       /* seconds before an idle connection closes */
+    long max_connections;    /* open POS connections at most */
     char *tokens[EP_CONFIG_MAX_TOKENS]; /* api_tokens split; owned */
     size_t token_count;                 /* entries in tokens */
     enum ep_config_source *sources;     /* per key, table order; owned */
