@@ -5,11 +5,15 @@
  * time, peak RSS, database bytes per promotion.
  *
  *   bench-sync [--workload DIR] [--gen PATH] [--promotions N] [--changes N]
+ *              [--db postgresql://...]
  *
  * Without --workload, PATH (default /work/shared/bench/gen-workload, or
  * $EP_GEN_WORKLOAD) writes one into a temporary folder. The fake CMS runs
  * in a child process, and each measured sync in another, so the peak RSS
- * printed is that of the syncing process alone.
+ * printed is that of the syncing process alone. --db (or
+ * EDGEPROMO_BENCH_DB) naming a PostgreSQL database runs the same syncs
+ * there, in a fresh schema (bench_db.h); the size printed is then that of
+ * the schema's tables and indexes.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -17,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_db.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "fake_cms.h"
@@ -176,20 +180,22 @@ int main(int argc, char **argv)
         { "gen", required_argument, NULL, 'g' },
         { "promotions", required_argument, NULL, 'p' },
         { "changes", required_argument, NULL, 'c' },
+        { "db", required_argument, NULL, 'd' },
         { NULL, 0, NULL, 0 },
     };
     const char *gen = getenv("EP_GEN_WORKLOAD");
     const char *workload = NULL;
+    const char *base = NULL;
+    long long size;
     long promotions = 10000;
     long changes = 100;
     char dir[256] = "/tmp/bench-sync-XXXXXX";
-    char db[400];
+    char db[1200];
     char url[64];
     char command[1200];
     unsigned port = 0;
     pid_t cms;
     struct figures full, again, incremental;
-    struct stat info;
     int opt;
 
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -201,6 +207,8 @@ int main(int argc, char **argv)
             promotions = strtol(optarg, NULL, 10);
         else if (opt == 'c')
             changes = strtol(optarg, NULL, 10);
+        else if (opt == 'd')
+            base = optarg;
         else
             return 2;
     }
@@ -218,22 +226,25 @@ int main(int argc, char **argv)
         }
         workload = dir;
     }
-    snprintf(db, sizeof(db), "%s/edge.db", dir);
+    base = bench_db_base(base);
+    if (bench_db_fresh(base, dir, "bench_sync", db, sizeof(db)) != 0)
+        return 1;
+    printf("engine: %s\n", bench_db_engine(base));
     cms = start_cms(workload, &port);
     snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
     full = measure(db, url, SYNC_FULL);
-    stat(db, &info);
+    size = bench_db_size(base, dir, "bench_sync");
     print("full sync into an empty database", &full);
     printf("%-34s %8.0f bytes per promotion (%lld bytes)\n", "database",
-           full.received > 0 ? (double)info.st_size / (double)full.received
-                             : 0.0,
-           (long long)info.st_size);
+           full.received > 0 ? (double)size / (double)full.received : 0.0,
+           size);
     again = measure(db, url, SYNC_FULL);
     print("full sync of the same set again", &again);
     incremental = measure(db, url, SYNC_INCREMENTAL);
     print("incremental sync", &incremental);
     kill(cms, SIGKILL);
     waitpid(cms, NULL, 0);
+    bench_db_drop(base, "bench_sync");
     snprintf(command, sizeof(command), "rm -rf '%s'", dir);
     if (system(command) != 0)
         return 1;

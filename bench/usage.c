@@ -1,17 +1,23 @@
 /*
  * bench/usage.c - checkout commits per second and their latency, with one
- * writer and with four, synchronous=FULL against NORMAL, on SQLite.
+ * writer and with four, on SQLite (synchronous=FULL and NORMAL) or on
+ * PostgreSQL.
  *
  *   build/bench/bench-usage [GEN_WORKLOAD] [COMMITS_PER_WRITER] [ONLY]
+ *   EDGEPROMO_BENCH_DB=postgresql://... build/bench/bench-usage ...
  *
  * ONLY, when given, runs the scenarios whose name contains it ("NORMAL").
+ * EDGEPROMO_BENCH_DB, when it names a PostgreSQL database, runs the same
+ * scenarios there, each in a fresh schema (bench_db.h); synchronous is a
+ * SQLite setting, so only the FULL rows run (PostgreSQL's durability is
+ * the server's configuration).
  *
  * Each scenario starts from a fresh database loaded with the common
  * workload (1,000 promotions, gen-workload seed 1); each writer is a thread
  * with its own connection, as the server's workers are, sharing one
  * snapshot, committing carts of carts.jsonl under fresh transaction ids
  * (usage_commit: evaluate + limits + usage rows + stored response, in one
- * BEGIN IMMEDIATE transaction).
+ * write transaction: BEGIN IMMEDIATE, or BEGIN and the writers' lock).
  * The "bare" row is the floor on this disk: one usage row written and
  * committed through the store, no evaluation.
  */
@@ -22,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_db.h"
 #include "common/localtime.h"
 #include "common/mem.h"
 #include "engine/engine.h"
@@ -57,8 +64,10 @@ static void config_for(struct ep_config *config)
     config->store_id = (char *)store_id;
 }
 
-/* A fresh database with the workload's promotions. */
-static int make_database(const char *dir, const char *db)
+static const char *base; /* EDGEPROMO_BENCH_DB, or NULL: SQLite */
+
+/* A fresh database with the workload's promotions; its URL into db. */
+static int make_database(const char *dir, char *db, size_t size)
 {
     char path[1024];
     struct ep_config config;
@@ -66,8 +75,7 @@ static int make_database(const char *dir, const char *db)
     struct sync_report report;
     enum ep_status status;
 
-    snprintf(path, sizeof(path), "rm -f '%s' '%s-wal' '%s-shm'", db, db, db);
-    if (system(path) != 0)
+    if (bench_db_fresh(base, dir, "bench_usage", db, size) != 0)
         return -1;
     config_for(&config);
     snprintf(path, sizeof(path), "%s/full_sync.json", dir);
@@ -231,9 +239,10 @@ static void report(const char *name, double *samples, size_t n,
            samples[(n * 99) / 100]);
 }
 
-static int run(const char *dir, const char *db, char **lines, size_t nlines,
-               bool normal, int writers, int count, bool bare)
+static int run(const char *dir, char **lines, size_t nlines, bool normal,
+               int writers, int count, bool bare)
 {
+    char db[1200];
     size_t n = (size_t)writers * (size_t)count;
     double *samples = ep_calloc(n, sizeof(double));
     struct writer_job jobs[16];
@@ -245,12 +254,15 @@ static int run(const char *dir, const char *db, char **lines, size_t nlines,
 
     snprintf(name, sizeof(name), "%s, %d writer%s, %s",
              bare ? "bare insert" : "commit", writers, writers > 1 ? "s" : "",
-             normal ? "NORMAL" : "FULL");
+             bench_db_is_postgres(base) ? "PostgreSQL"
+             : normal                   ? "NORMAL"
+                                        : "FULL");
     if (only != NULL && strstr(name, only) == NULL) {
         ep_free(samples);
         return 0;
     }
-    if (samples == NULL || writers > 16 || make_database(dir, db) != 0 ||
+    if (samples == NULL || writers > 16 ||
+        make_database(dir, db, sizeof(db)) != 0 ||
         (set = snapshot_of(db)) == NULL)
         return -1;
     start = now_us();
@@ -279,12 +291,12 @@ int main(int argc, char **argv)
     int count = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 2000;
     char dir[] = "/tmp/edgepromo-bench-usage-XXXXXX";
     char command[2048];
-    char db[1024];
     char *lines[MAX_CARTS];
     size_t nlines;
     int failed = 0;
 
     only = argc > 3 ? argv[3] : NULL;
+    base = bench_db_base(NULL);
     ep_tz_apply("Asia/Jakarta", NULL);
     if (mkdtemp(dir) == NULL)
         return 1;
@@ -294,18 +306,21 @@ int main(int argc, char **argv)
              gen, dir);
     if (system(command) != 0)
         return 1;
-    snprintf(db, sizeof(db), "%s/edge.db", dir);
     nlines = load_lines(dir, lines);
-    printf("| scenario                     | commits | commits/s | p50 µs "
-           " | p99 µs  |\n|------------------------------|--------:|"
-           "----------:|--------:|--------:|\n");
+    printf("engine: %s\n\n| scenario                     | commits | "
+           "commits/s | p50 µs  | p99 µs  |\n|------------------------------|"
+           "--------:|----------:|--------:|--------:|\n",
+           bench_db_engine(base));
     fflush(stdout);
-    failed |= run(dir, db, lines, nlines, false, 1, count, true);
-    failed |= run(dir, db, lines, nlines, false, 1, count, false);
-    failed |= run(dir, db, lines, nlines, false, 4, count / 4, false);
-    failed |= run(dir, db, lines, nlines, true, 1, count, true);
-    failed |= run(dir, db, lines, nlines, true, 1, count, false);
-    failed |= run(dir, db, lines, nlines, true, 4, count / 4, false);
+    failed |= run(dir, lines, nlines, false, 1, count, true);
+    failed |= run(dir, lines, nlines, false, 1, count, false);
+    failed |= run(dir, lines, nlines, false, 4, count / 4, false);
+    if (!bench_db_is_postgres(base)) {
+        failed |= run(dir, lines, nlines, true, 1, count, true);
+        failed |= run(dir, lines, nlines, true, 1, count, false);
+        failed |= run(dir, lines, nlines, true, 4, count / 4, false);
+    }
+    bench_db_drop(base, "bench_usage");
     snprintf(command, sizeof(command), "rm -rf '%s'", dir);
     if (system(command) != 0 || failed)
         return 1;
