@@ -88,8 +88,14 @@ void ops_env_init(struct ops_env *env, const char *extra)
 
 void ops_env_free(struct ops_env *env)
 {
+    char *log;
+
     if (env->server > 0)
         ops_serve_stop(env);
+    log = env->dir[0] != '\0' ? test_read_file(env->log, NULL) : NULL;
+    if (log != NULL)
+        fputs(log, stderr); /* into ctest's log: test-ops-log-audit */
+    free(log);
     if (env->dir[0] != '\0')
         test_rmdir(env->dir);
     env->dir[0] = '\0';

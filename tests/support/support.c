@@ -112,6 +112,7 @@ int test_run(const char *command, char **stdout_out, char **stderr_out)
 {
     char err_path[] = "/tmp/edgepromo-test-stderr-XXXXXX";
     int err_fd = mkstemp(err_path);
+    char *err_text;
     char full[8192];
     FILE *pipe;
     int status;
@@ -130,8 +131,15 @@ int test_run(const char *command, char **stdout_out, char **stderr_out)
     else
         free(slurp_fd(fileno(pipe)));
     status = pclose(pipe);
+    err_text = slurp_fd(err_fd);
+    /* Echoed into the test's own output, so that ctest's log of a run holds
+       every line edgepromo logged (test-ops-log-audit greps it). */
+    if (err_text != NULL && err_text[0] != '\0')
+        fputs(err_text, stderr);
     if (stderr_out != NULL)
-        *stderr_out = slurp_fd(err_fd);
+        *stderr_out = err_text;
+    else
+        free(err_text);
     close(err_fd);
     unlink(err_path);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
