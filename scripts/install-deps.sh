@@ -1,12 +1,15 @@
 #!/bin/sh
 # Installs the Debian 12 packages edgepromo needs to build, test and run.
-# A no-op when everything is already installed.
+# A no-op when everything is already installed. chromium (headless) drives
+# the status page's browser test; systemd gives systemd-analyze and
+# dpkg-dev dpkg-shlibdeps for the package test (tests/ops).
 set -eu
 
 packages="build-essential cmake pkg-config git ca-certificates tzdata \
 libsqlite3-dev sqlite3 libcurl4-openssl-dev libjansson-dev \
 libmicrohttpd-dev libpq-dev libcmocka-dev python3 \
-postgresql clang libclang-rt-14-dev valgrind wrk"
+postgresql clang libclang-rt-14-dev valgrind wrk \
+chromium systemd dpkg-dev"
 
 missing=""
 for p in $packages; do
