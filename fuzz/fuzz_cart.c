@@ -38,10 +38,9 @@ static void check_parse_failure(enum ep_status status,
                    strncmp(err->message, "not valid JSON", 14) == 0 ||
                    strcmp(err->message, "the cart must be a JSON object") == 0,
                "error without a field: %s", err->message);
-    FUZZ_CHECK(err->field[0] == '\0' ||
-                   strstr(err->message, err->field) != NULL,
-               "message '%s' does not name field '%s'", err->message,
-               err->field);
+    FUZZ_CHECK(
+        err->field[0] == '\0' || strstr(err->message, err->field) != NULL,
+        "message '%s' does not name field '%s'", err->message, err->field);
 }
 
 static bool text_ok(const char *text, bool required)
@@ -87,8 +86,8 @@ static void evaluate(const struct promo_set *set, const struct cart *cart,
     enum ep_status status;
 
     ep_arena_init(&arena, 1 << 14, (size_t)1 << 30);
-    status = engine_evaluate(set, cart, FUZZ_NOW, limits, &arena, &result,
-                             &err);
+    status =
+        engine_evaluate(set, cart, FUZZ_NOW, limits, &arena, &result, &err);
     FUZZ_CHECK(status == EP_OK, "evaluate: %s", err.message);
     fuzz_check_result(result, cart);
     ep_arena_deinit(&arena);

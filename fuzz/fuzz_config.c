@@ -48,8 +48,7 @@ static void check_numbers(const struct ep_config *c)
                "request_timeout %ld", c->request_timeout);
     FUZZ_CHECK(c->connect_timeout >= 1 && c->connect_timeout <= 600,
                "connect_timeout %ld", c->connect_timeout);
-    FUZZ_CHECK(c->threads >= 1 && c->threads <= 256, "threads %ld",
-               c->threads);
+    FUZZ_CHECK(c->threads >= 1 && c->threads <= 256, "threads %ld", c->threads);
     FUZZ_CHECK(c->max_body_bytes >= 1024 &&
                    c->max_body_bytes <= 64L * 1024 * 1024,
                "max_body_bytes %ld", c->max_body_bytes);
@@ -80,8 +79,7 @@ static void check_zone(const char *zone)
         return;
     snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
     file = fopen(path, "rb");
-    FUZZ_CHECK(file != NULL, "zone %s accepted, %s cannot be read", zone,
-               path);
+    FUZZ_CHECK(file != NULL, "zone %s accepted, %s cannot be read", zone, path);
     FUZZ_CHECK(fread(magic, 1, 4, file) == 4 && memcmp(magic, "TZif", 4) == 0,
                "zone '%s' accepted, but %s is not a tz file", zone, path);
     fclose(file);
@@ -96,11 +94,10 @@ static void check_loaded(const struct ep_config *c)
     check_zone(c->timezone);
     FUZZ_CHECK(c->token_count <= EP_CONFIG_MAX_TOKENS, "token_count");
     for (size_t i = 0; i < c->token_count; i++)
-        FUZZ_CHECK(ep_config_token_is_valid(c, c->tokens[i],
-                                            strlen(c->tokens[i])),
-                   "token %zu is not valid", i);
-    FUZZ_CHECK(c->token_count == 0 ||
-                   !ep_config_token_is_valid(c, "x", 1),
+        FUZZ_CHECK(
+            ep_config_token_is_valid(c, c->tokens[i], strlen(c->tokens[i])),
+            "token %zu is not valid", i);
+    FUZZ_CHECK(c->token_count == 0 || !ep_config_token_is_valid(c, "x", 1),
                "a one-letter token is valid");
     ep_buf_init(&out, 1 << 20);
     ep_config_to_json(c, &out);
@@ -136,8 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_CHECK(status == EP_ERR_CONFIG, "status %s: %s",
                    ep_status_name(status), err.message);
-        FUZZ_CHECK(err.status == status && strncmp(err.message, path,
-                                                   strlen(path)) == 0,
+        FUZZ_CHECK(err.status == status &&
+                       strncmp(err.message, path, strlen(path)) == 0,
                    "message does not name the file: %s", err.message);
         FUZZ_CHECK(strchr(err.message + strlen(path), ':') != NULL,
                    "message without a line: %s", err.message);

@@ -52,11 +52,11 @@ struct harness {
     char db[300];            /* the database file */
     struct ep_config config; /* points at db */
     struct api_server *server;
-    char *pristine;          /* the database file after set-up */
-    size_t pristine_len;     /* its bytes */
-    sqlite3 *watch;          /* a read connection for the checks */
-    struct ep_buf out;       /* the response body */
-    long served;             /* requests since the last reset */
+    char *pristine;      /* the database file after set-up */
+    size_t pristine_len; /* its bytes */
+    sqlite3 *watch;      /* a read connection for the checks */
+    struct ep_buf out;   /* the response body */
+    long served;         /* requests since the last reset */
 };
 
 static struct harness h;
@@ -86,8 +86,8 @@ static void load_example_store(void)
     snprintf(path, sizeof(path), "%s/examples/full_sync.json",
              EP_FUZZ_SOURCE_DIR);
     memset(&report, 0, sizeof(report));
-    FUZZ_CHECK(sync_import_file(store, &h.config, path, NULL, &report,
-                                &err) == EP_OK,
+    FUZZ_CHECK(sync_import_file(store, &h.config, path, NULL, &report, &err) ==
+                   EP_OK,
                "import: %s", err.message);
     sync_report_deinit(&report);
     store_close(store);
@@ -118,7 +118,9 @@ static void set_up(void)
     struct ep_error err = { 0 };
 
     snprintf(h.dir, sizeof(h.dir), "%s/ep-fuzz-http-XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp ? tmp : "/tmp");
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+             : tmp                         ? tmp
+                                           : "/tmp");
     FUZZ_CHECK(mkdtemp(h.dir) != NULL, "mkdtemp %s", h.dir);
     snprintf(h.db, sizeof(h.db), "%s/edge.db", h.dir);
     FUZZ_CHECK(ep_config_init(&h.config) == EP_OK, "config");
@@ -298,8 +300,7 @@ static void check_error_shape(const json_t *root, unsigned status)
     FUZZ_CHECK(field == NULL || json_is_string(field), "field not a string");
     FUZZ_CHECK(json_object_size(error) == expected_keys,
                "error has other keys");
-    FUZZ_CHECK(code_fits(status, code), "status %u with code %s", status,
-               code);
+    FUZZ_CHECK(code_fits(status, code), "status %u with code %s", status, code);
 }
 
 static int64_t money_of(const json_t *obj, const char *key)
@@ -307,7 +308,8 @@ static int64_t money_of(const json_t *obj, const char *key)
     int64_t value = -1;
 
     FUZZ_CHECK(ep_money_from_json(json_object_get(obj, key), key, &value,
-                                  NULL) == EP_OK && value >= 0,
+                                  NULL) == EP_OK &&
+                   value >= 0,
                "%s is not an amount >= 0", key);
     return value;
 }
@@ -342,8 +344,8 @@ static void check_response(const struct parsed *p,
     json_error_t jerr;
     json_t *root;
 
-    FUZZ_CHECK(r->http_status != 500, "500 on %s %s: %.*s", p->method,
-               p->path, (int)h.out.len, h.out.data);
+    FUZZ_CHECK(r->http_status != 500, "500 on %s %s: %.*s", p->method, p->path,
+               (int)h.out.len, h.out.data);
     FUZZ_CHECK(r->http_status == 200 || r->http_status == 202 ||
                    (r->http_status >= 400 && r->http_status <= 415) ||
                    r->http_status == 503,
@@ -353,8 +355,8 @@ static void check_response(const struct parsed *p,
     if (before != NULL && r->http_status >= 400) {
         data_summary(after, sizeof(after));
         FUZZ_CHECK(strcmp(before, after) == 0,
-                   "a failed %s %s changed data: %s -> %s", p->method,
-                   p->path, before, after);
+                   "a failed %s %s changed data: %s -> %s", p->method, p->path,
+                   before, after);
     }
     if (strcmp(r->content_type, "application/json") != 0)
         return;
@@ -389,10 +391,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool writes = strcmp(p.method, "POST") == 0;
         if (writes)
             data_summary(before, sizeof(before));
-        req = (struct api_fuzz_request){ p.method,        p.path,
-                                         p.query,         p.authorization,
-                                         p.content_type,  p.body,
-                                         p.body_len };
+        req =
+            (struct api_fuzz_request){ p.method,        p.path,         p.query,
+                                       p.authorization, p.content_type, p.body,
+                                       p.body_len };
         api_fuzz_serve(h.server, &req, &response, &h.out);
         check_response(&p, &response, writes ? before : NULL);
         if (++h.served >= RESET_EVERY)

@@ -84,8 +84,8 @@ static void split_fields(const uint8_t *data, size_t size,
     for (size_t i = 0; i <= size && n < FIELD_COUNT; i++) {
         if (i < size && data[i] != FIELD_SEPARATOR)
             continue;
-        fields[n] = ep_arena_strndup(arena, (const char *)data + start,
-                                     i - start);
+        fields[n] =
+            ep_arena_strndup(arena, (const char *)data + start, i - start);
         FUZZ_CHECK(fields[n] != NULL, "out of memory");
         n++;
         start = i + 1;
@@ -121,8 +121,8 @@ static void record_from_fields(const char **f, struct promo_record *r)
     r->rules_json = f[F_RULES];
     r->scope_json = f[F_SCOPE];
     r->targeting_json = f[F_TARGETING];
-    r->has_max_uses = r->has_max_uses_per_day =
-        r->has_max_uses_per_customer = strchr(flags, 'l') != NULL;
+    r->has_max_uses = r->has_max_uses_per_day = r->has_max_uses_per_customer =
+        strchr(flags, 'l') != NULL;
     r->max_uses = 5;
     r->max_uses_per_day = 2;
     r->max_uses_per_customer = 1;
@@ -171,8 +171,7 @@ static void collect_ids(const json_t *v, struct names *n,
     }
     json_object_foreach((json_t *)v, key, member)
     {
-        if ((strcmp(key, "products") == 0 ||
-             strcmp(key, "categories") == 0) &&
+        if ((strcmp(key, "products") == 0 || strcmp(key, "categories") == 0) &&
             json_is_array(member)) {
             json_array_foreach(member, i, item)
                 add_id(n, json_string_value(item), arena);
@@ -328,8 +327,7 @@ static void check_refusal(const struct ep_error *err)
                "message does not start with the id: %s", err->message);
 }
 
-static void check_accepted(const struct promo_record *r,
-                           struct ep_arena *arena)
+static void check_accepted(const struct promo_record *r, struct ep_arena *arena)
 {
     struct engine_settings settings = { FUZZ_COMPANY_ID, FUZZ_STORE_ID };
     struct promo_set *set = NULL;

@@ -21,7 +21,7 @@
 #error "EP_FUZZ_SOURCE_DIR must name the source tree"
 #endif
 
-#define SNAPSHOTS_MAX 4
+#define SNAPSHOTS_MAX   4
 #define RESULT_JSON_MAX ((size_t)64 << 20)
 
 void fuzz_init(void)
@@ -131,8 +131,8 @@ static enum ep_status made_up_counts(void *ctx,
                "usage_date '%s'", usage_date ? usage_date : "(null)");
     out->total = record->current_uses;
     out->day = (usage_date[9] - '0') % 3;
-    out->customer = customer_id != NULL ? (int64_t)(strlen(customer_id) % 4)
-                                        : 0;
+    out->customer =
+        customer_id != NULL ? (int64_t)(strlen(customer_id) % 4) : 0;
     return EP_OK;
 }
 
@@ -152,14 +152,14 @@ static void check_line(const struct eval_result *r, size_t i,
     FUZZ_CHECK(line->discount >= 0 && line->discount <= line->subtotal,
                "line %zu discount %lld of %lld", i, (long long)line->discount,
                (long long)line->subtotal);
-    FUZZ_CHECK(line->total == line->subtotal - line->discount,
-               "line %zu total", i);
+    FUZZ_CHECK(line->total == line->subtotal - line->discount, "line %zu total",
+               i);
     for (size_t k = 0; k < line->promotion_count; k++) {
         FUZZ_CHECK(line->promotions[k].amount >= 0, "line %zu amount", i);
         sum += line->promotions[k].amount;
     }
-    FUZZ_CHECK(sum == line->discount, "line %zu: parts %lld, discount %lld",
-               i, (long long)sum, (long long)line->discount);
+    FUZZ_CHECK(sum == line->discount, "line %zu: parts %lld, discount %lld", i,
+               (long long)sum, (long long)line->discount);
 }
 
 /* The amount of code over every line. */
@@ -197,8 +197,7 @@ static void check_applied(const struct eval_result *r)
         const struct eval_not_applied *n = &r->not_applied[i];
         FUZZ_CHECK(n->reason > REASON_APPLIED && n->reason < REASON_COUNT,
                    "reason %d", (int)n->reason);
-        FUZZ_CHECK((n->record == NULL) ==
-                       (n->reason == REASON_UNKNOWN_VOUCHER),
+        FUZZ_CHECK((n->record == NULL) == (n->reason == REASON_UNKNOWN_VOUCHER),
                    "not_applied %zu record vs reason %s", i,
                    engine_reason_name(n->reason));
         FUZZ_CHECK(n->code != NULL && n->detail != NULL,
@@ -228,8 +227,8 @@ static void check_result_json(const struct eval_result *r,
     eval_result_write_json(r, cart, &out);
     FUZZ_CHECK(ep_buf_status(&out) == EP_OK, "result JSON not written");
     root = json_loadb(out.data, out.len, JSON_REJECT_DUPLICATES, &jerr);
-    FUZZ_CHECK(root != NULL, "result JSON does not parse: %s\n%.*s",
-               jerr.text, (int)(out.len < 2000 ? out.len : 2000), out.data);
+    FUZZ_CHECK(root != NULL, "result JSON does not parse: %s\n%.*s", jerr.text,
+               (int)(out.len < 2000 ? out.len : 2000), out.data);
     FUZZ_CHECK(json_money_of(root, "subtotal") == r->subtotal &&
                    json_money_of(root, "discount_total") == r->discount_total &&
                    json_money_of(root, "total") == r->total,
@@ -258,9 +257,8 @@ void fuzz_check_result(const struct eval_result *r, const struct cart *cart)
     }
     FUZZ_CHECK(r->subtotal == subtotal, "subtotal %lld, lines %lld",
                (long long)r->subtotal, (long long)subtotal);
-    FUZZ_CHECK(r->discount_total == discount,
-               "discount_total %lld, lines %lld", (long long)r->discount_total,
-               (long long)discount);
+    FUZZ_CHECK(r->discount_total == discount, "discount_total %lld, lines %lld",
+               (long long)r->discount_total, (long long)discount);
     FUZZ_CHECK(r->total == r->subtotal - r->discount_total && r->total >= 0,
                "total %lld", (long long)r->total);
     check_applied(r);

@@ -30,9 +30,9 @@
 void fuzz_init(void);
 
 /* Aborts with a message when cond is false. */
-#define FUZZ_CHECK(cond, ...)                               \
-    do {                                                    \
-        if (!(cond))                                        \
+#define FUZZ_CHECK(cond, ...)                                  \
+    do {                                                       \
+        if (!(cond))                                           \
             fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
     } while (0)
 

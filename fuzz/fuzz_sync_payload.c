@@ -46,8 +46,7 @@ enum verdict {
 static enum verdict jansson_verdict(const uint8_t *data, size_t size)
 {
     json_error_t jerr;
-    json_t *root = json_loadb((const char *)data, size, JSON_DECODE_ANY,
-                              &jerr);
+    json_t *root = json_loadb((const char *)data, size, JSON_DECODE_ANY, &jerr);
     enum json_error_code code;
 
     if (root != NULL) {
@@ -62,8 +61,7 @@ static enum verdict jansson_verdict(const uint8_t *data, size_t size)
      */
     if (code == json_error_stack_overflow ||
         code == json_error_numeric_overflow ||
-        code == json_error_null_byte_in_key ||
-        code == json_error_out_of_memory)
+        code == json_error_null_byte_in_key || code == json_error_out_of_memory)
         return JSON_UNKNOWN;
     return JSON_BROKEN;
 }
@@ -81,8 +79,8 @@ static void check_json_text(const char *text, bool object, const char *what)
         return;
     FUZZ_CHECK(v != NULL, "%s kept as '%s' does not parse: %s", what, text,
                jerr.text);
-    FUZZ_CHECK(object ? json_is_object(v) : json_is_array(v),
-               "%s is not an %s", what, object ? "object" : "array");
+    FUZZ_CHECK(object ? json_is_object(v) : json_is_array(v), "%s is not an %s",
+               what, object ? "object" : "array");
     json_decref(v);
 }
 
@@ -119,8 +117,8 @@ static bool is_rejected(const struct sync_payload *p, size_t index)
 static void check_promotions(const struct sync_payload *p)
 {
     struct engine_settings settings = { FUZZ_COMPANY_ID, FUZZ_STORE_ID };
-    struct promo_record *valid = ep_calloc(p->promotion_count + 1,
-                                           sizeof(*valid));
+    struct promo_record *valid =
+        ep_calloc(p->promotion_count + 1, sizeof(*valid));
     struct promo_set *set = NULL;
     size_t count = 0;
     struct ep_error err;
@@ -187,8 +185,8 @@ static bool parse(const uint8_t *data, size_t size, bool full,
     ep_mem_failure_reset();
     status = full ? sync_payload_parse_full(text, size, FUZZ_STORE_ID, &arena,
                                             &payload, &err)
-                  : sync_payload_parse_incremental(text, size, &arena,
-                                                   &payload, &err);
+                  : sync_payload_parse_incremental(text, size, &arena, &payload,
+                                                   &err);
     if (status == EP_OK) {
         check_payload(&payload);
     } else {

@@ -104,8 +104,7 @@ static int hex_value(char c)
 }
 
 /* Decodes '+' and %HH of text[0..len) into a new arena string. */
-static char *query_decode(struct ep_arena *arena, const char *text,
-                          size_t len)
+static char *query_decode(struct ep_arena *arena, const char *text, size_t len)
 {
     char *out = ep_arena_alloc(arena, len + 1);
     size_t n = 0;
@@ -116,10 +115,9 @@ static char *query_decode(struct ep_arena *arena, const char *text,
         if (text[i] == '+') {
             out[n++] = ' ';
         } else if (text[i] == '%' && i + 2 < len &&
-                   hex_value(text[i + 1]) >= 0 &&
-                   hex_value(text[i + 2]) >= 0) {
-            out[n++] = (char)(hex_value(text[i + 1]) * 16 +
-                              hex_value(text[i + 2]));
+                   hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+            out[n++] =
+                (char)(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
             i += 2;
         } else {
             out[n++] = text[i];
@@ -139,10 +137,9 @@ const char *api_fuzz_query(const struct api_call *call, const char *key)
         const char *key_end = equals != NULL ? equals : end;
         char *name = query_decode(call->arena, p, (size_t)(key_end - p));
         if (name != NULL && strcmp(name, key) == 0)
-            return equals != NULL
-                       ? query_decode(call->arena, equals + 1,
-                                      (size_t)(end - equals - 1))
-                       : NULL;
+            return equals != NULL ? query_decode(call->arena, equals + 1,
+                                                 (size_t)(end - equals - 1))
+                                  : NULL;
         p = *end == '&' ? end + 1 : end;
     }
     return NULL;
@@ -226,8 +223,7 @@ static void dispatch(struct api_server *server, struct api_request *req,
     enum ep_status status;
 
     if (worker == NULL) {
-        answer_error(response, API_ERR_UNAVAILABLE, "out of memory", NULL,
-                     out);
+        answer_error(response, API_ERR_UNAVAILABLE, "out of memory", NULL, out);
         return;
     }
     memset(&call, 0, sizeof(call));
@@ -287,8 +283,7 @@ void api_fuzz_serve(struct api_server *server,
 
     memset(response, 0, sizeof(*response));
     if (!request_init(&req, in)) {
-        answer_error(response, API_ERR_UNAVAILABLE, "out of memory", NULL,
-                     out);
+        answer_error(response, API_ERR_UNAVAILABLE, "out of memory", NULL, out);
     } else {
         api_route_match(in->method, req.path, &req.match);
         req.body_limit = body_limit(server, req.match.route);

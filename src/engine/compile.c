@@ -211,7 +211,9 @@ static enum ep_status parse_object(const char *text, const char *field,
     *out = NULL;
     if (text == NULL)
         return required ? invalid(err, field, "a JSON object") : EP_OK;
-    ep_mem_failure_reset();
+    /* No ep_mem_failure_reset here: promotion_compile watches the flag
+     * over the whole compile, and jansson may hide a failure (a string
+     * one byte short) in a parse that succeeds. */
     root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL && ep_mem_failure_seen())
         return ep_error_set(err, EP_ERR_NOMEM, field, "%s: out of memory",
@@ -366,7 +368,6 @@ static enum ep_status compile_valid_days(const struct promo_record *r,
     p->valid_days = 0;
     if (r->valid_days_json == NULL)
         return EP_OK;
-    ep_mem_failure_reset();
     days = json_loads(r->valid_days_json, JSON_DECODE_ANY, &jerr);
     if (days == NULL && ep_mem_failure_seen())
         return ep_error_set(err, EP_ERR_NOMEM, "valid_days", "out of memory");

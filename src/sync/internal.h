@@ -107,7 +107,8 @@ void json_scan_settle(struct json_scan *s);
  * into the scanned buffer (defaults from arena). A column of the wrong
  * type does not stop the scan: the promotion is marked bad in *why (field
  * and reason) and the rest of the object is still read, so its id is
- * known. Only a syntax error returns a failure.
+ * known. Only a syntax error (EP_ERR_INVALID) or running out of memory
+ * (EP_ERR_NOMEM, also set in the scanner's err) returns a failure.
  */
 enum ep_status sync_promotion_scan(struct json_scan *s, struct ep_arena *arena,
                                    struct promo_record *out,

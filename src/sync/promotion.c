@@ -220,24 +220,30 @@ static void check_required(const struct promo_record *r, struct ep_error *why)
         ep_error_set(why, EP_ERR_INVALID, "id", "id: must not be empty");
 }
 
-/* apply_to may be left out when scope says it: {"apply_to": "..."}. */
-static void default_apply_to(struct promo_record *r, struct ep_arena *arena)
+/*
+ * apply_to may be left out when scope says it: {"apply_to": "..."}. False
+ * when memory ran out: jansson then may drop the member or a byte of it
+ * and still return a tree, so its answer cannot be kept.
+ */
+static bool default_apply_to(struct promo_record *r, struct ep_arena *arena)
 {
     json_t *scope;
     const char *apply;
     char *copy;
 
     if (r->apply_to != NULL)
-        return;
+        return true;
     r->apply_to = "all";
     if (r->scope_json == NULL)
-        return;
+        return true;
+    ep_mem_failure_reset();
     scope = json_loads(r->scope_json, 0, NULL);
     apply = json_string_value(json_object_get(scope, "apply_to"));
     copy = apply != NULL ? ep_arena_strdup(arena, apply) : NULL;
     if (copy != NULL)
         r->apply_to = copy;
     json_decref(scope);
+    return !ep_mem_failure_seen();
 }
 
 static void set_defaults(struct promo_record *r)
@@ -289,7 +295,11 @@ enum ep_status sync_promotion_scan(struct json_scan *s, struct ep_arena *arena,
         return EP_ERR_INVALID;
     json_scan_settle(s);
     check_required(out, why);
-    default_apply_to(out, arena);
+    if (!default_apply_to(out, arena)) {
+        s->failed = true;
+        return ep_error_set(s->err, EP_ERR_NOMEM, NULL,
+                            "out of memory reading the body");
+    }
     return EP_OK;
 }
 

@@ -356,9 +356,12 @@ static enum ep_status store_apply(struct run *run, struct sync_payload *payload,
     return EP_OK;
 }
 
-/* Counts what was left out and says so in the report. */
-static enum ep_status note_rejections(struct run *run,
-                                      const struct sync_payload *payload)
+/*
+ * Counts what was left out and says so in the report. It runs after the
+ * store committed the batch, so it cannot fail the run: when memory runs
+ * out for the list of skipped items, the report says the list was lost.
+ */
+static void note_rejections(struct run *run, const struct sync_payload *payload)
 {
     struct sync_report *r = run->report;
     size_t holidays = 0;
@@ -374,8 +377,10 @@ static enum ep_status note_rejections(struct run *run,
                  (long long)r->skipped, holidays);
     if (sync_details_json(payload, DETAILS_ENTRIES_MAX, &r->error_details) !=
         EP_OK)
-        return ep_error_set(&run->error, EP_ERR_NOMEM, NULL, "out of memory");
-    return EP_OK;
+        snprintf(r->message + strlen(r->message),
+                 sizeof(r->message) - strlen(r->message),
+                 "%sthe list of skipped items was lost (out of memory)",
+                 r->message[0] != '\0' ? "; " : "");
 }
 
 /* Parses, validates and applies text (changed in place). */
@@ -407,7 +412,7 @@ static enum ep_status apply_text(struct run *run, char *text, size_t length)
         status = store_apply(run, &payload, &prepared);
     run->report->apply_ms = monotonic_ms() - t0;
     if (status == EP_OK)
-        status = note_rejections(run, &payload);
+        note_rejections(run, &payload);
     return status;
 }
 
