@@ -14,6 +14,7 @@
 
 #include "api/internal.h"
 #include "common/localtime.h"
+#include "common/mem.h"
 #include "usage/usage.h"
 
 #define TRANSACTION_ID_MAX 128
@@ -29,11 +30,18 @@ static enum ep_status parse_json(struct api_call *call, json_t **out)
         return ep_error_set(&call->err, EP_ERR_INVALID, NULL,
                             "the body is empty: a JSON object is expected");
     }
+    ep_mem_failure_reset();
     *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (*out != NULL)
+    if (*out != NULL && !ep_mem_failure_seen())
         return EP_OK;
-    if (api_json_out_of_memory(&jerr))
+    /* Out of memory, jansson may still return a tree with a string cut
+     * short (a transaction id, a product id): it is not the cart sent. */
+    if (*out != NULL || ep_mem_failure_seen() ||
+        api_json_out_of_memory(&jerr)) {
+        json_decref(*out);
+        *out = NULL;
         return ep_error_set(&call->err, EP_ERR_NOMEM, NULL, "out of memory");
+    }
     call->error_kind = API_ERR_INVALID_JSON;
     return ep_error_set(&call->err, EP_ERR_INVALID, NULL,
                         "not valid JSON: %s (line %d, column %d)", jerr.text,

@@ -246,11 +246,15 @@ static void dispatch(struct api_server *server, struct api_request *req,
                          : api_error_of_status(status),
                      call.err.message, call.err.field, out);
     } else {
+        /* The copy libmicrohttpd makes on the wire; failing, a 503. */
         ep_buf_reset(out);
         ep_buf_append(out, worker->out.data, worker->out.len);
         response->http_status = call.http_status;
         response->content_type =
             call.content_type != NULL ? call.content_type : JSON_TYPE;
+        if (ep_buf_status(out) != EP_OK)
+            answer_error(response, API_ERR_UNAVAILABLE, "out of memory",
+                         NULL, out);
     }
     ep_arena_reset(&worker->arena);
 }
