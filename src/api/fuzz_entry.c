@@ -253,8 +253,8 @@ static void dispatch(struct api_server *server, struct api_request *req,
         response->content_type =
             call.content_type != NULL ? call.content_type : JSON_TYPE;
         if (ep_buf_status(out) != EP_OK)
-            answer_error(response, API_ERR_UNAVAILABLE, "out of memory",
-                         NULL, out);
+            answer_error(response, API_ERR_UNAVAILABLE, "out of memory", NULL,
+                         out);
     }
     ep_arena_reset(&worker->arena);
 }
