@@ -2,7 +2,8 @@
 # Installs what is missing, builds edgepromo twice (normal, and with
 # AddressSanitizer + UndefinedBehaviorSanitizer) and runs the whole test
 # suite on both builds, with a throwaway PostgreSQL on 127.0.0.1 for the
-# tests that use one. Exits non-zero if anything fails.
+# tests that use one; then runs every fuzz target for 60 s (fuzz/run.sh).
+# Exits non-zero if anything fails.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,11 @@ cmake -B build-asan -S . -DCMAKE_BUILD_TYPE=Debug -DEP_SANITIZE=ON \
 cmake --build build-asan -j"$jobs"
 
 if [ -x scripts/with-postgres.sh ]; then
-    exec ./scripts/with-postgres.sh ./scripts/run-tests.sh build build-asan
+    ./scripts/with-postgres.sh ./scripts/run-tests.sh build build-asan
+else
+    ./scripts/run-tests.sh build build-asan
 fi
-exec ./scripts/run-tests.sh build build-asan
+
+# Every libFuzzer target for 60 s over its corpus (clang, ASan + UBSan):
+# any crash, leak or broken invariant fails the run (docs/hardening.md).
+./fuzz/run.sh 60
