@@ -396,6 +396,63 @@ static void test_backup_while_four_processes_commit(void **state)
     free(out);
 }
 
+/* POST /v1/transactions of the example cart with id txid; the status. */
+static long checkout(const struct ops_env *env, const char *txid)
+{
+    char body[1024];
+
+    cart_text(body, sizeof(body), txid);
+    return ops_http(env, "POST", "/v1/transactions", "Bearer " OPS_TOKEN,
+                    body, NULL);
+}
+
+static long long has_txid(const char *db, const char *txid)
+{
+    char sql[256];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM pos_transactions WHERE transaction_id = "
+             "'%s'",
+             txid);
+    return ops_sql_int(db, sql);
+}
+
+/*
+ * restore while serve runs (docs/operations.md): the server goes on, sees
+ * the restored rows and takes checkouts; what came after the backup is in
+ * the safety copy only.
+ */
+static void test_restore_while_serving(void **state)
+{
+    struct ops_env *env = *state;
+    char args[800];
+    char *out = NULL;
+    char *safety;
+    char *end;
+
+    ops_serve_start(env);
+    assert_int_equal(checkout(env, "before-backup"), 200);
+    snprintf(args, sizeof(args), "backup '%s/live.db'", env->dir);
+    assert_int_equal(ops_cli(env, args, NULL, NULL), 0);
+    assert_int_equal(checkout(env, "after-backup"), 200);
+    snprintf(args, sizeof(args), "restore '%s/live.db'", env->dir);
+    assert_int_equal(ops_cli(env, args, &out, NULL), 0);
+    assert_int_equal(ops_http(env, "GET", "/readyz", NULL, NULL, NULL), 200);
+    assert_int_equal(checkout(env, "after-restore"), 200);
+    assert_int_equal(ops_serve_stop(env), 0);
+    assert_int_equal(has_txid(env->db, "before-backup"), 1);
+    assert_int_equal(has_txid(env->db, "after-backup"), 0);
+    assert_int_equal(has_txid(env->db, "after-restore"), 1);
+    safety = strstr(out, "\"safety_copy\": \"");
+    assert_non_null(safety);
+    safety += strlen("\"safety_copy\": \"");
+    end = strchr(safety, '"');
+    assert_non_null(end);
+    *end = '\0';
+    assert_int_equal(has_txid(safety, "after-backup"), 1);
+    free(out);
+}
+
 /* Runs restore FILE; checks it fails with a message holding want. */
 static void expect_refused(const struct ops_env *env, const char *file,
                            const char *want)
@@ -480,6 +537,8 @@ int main(void)
             test_backup_while_four_processes_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_restore_refuses_what_it_cannot_trust, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_while_serving, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_postgresql_points_to_pg_dump,
                                         setup, teardown),
     };
