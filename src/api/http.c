@@ -195,8 +195,7 @@ static enum MHD_Result answer_error(struct api_server *server,
                                     enum api_error_kind kind,
                                     const char *message, const char *field)
 {
-    struct reply reply = { api_error_http(kind), NULL, NULL, false,
-                           NULL };
+    struct reply reply = { api_error_http(kind), NULL, NULL, false, NULL };
     struct ep_buf out;
     enum MHD_Result result;
 

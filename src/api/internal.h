@@ -131,12 +131,11 @@ typedef enum ep_status (*api_handler_fn)(struct api_call *call);
     X(API_ROUTE_HEALTHZ, "GET", "/healthz", api_handle_healthz, API_BODY_NONE, \
       false, "liveness: database, last sync, promotions")                      \
     X(API_ROUTE_METRICS, "GET", "/metrics", api_handle_metrics, API_BODY_NONE, \
-      false, "Prometheus text format")                                        \
+      false, "Prometheus text format")                                         \
     X(API_ROUTE_READYZ, "GET", "/readyz", api_handle_readyz, API_BODY_NONE,    \
       false, "readiness: database open, promotions loaded; last good sync")    \
     X(API_ROUTE_STATUS, "GET", "/status", api_handle_status, API_BODY_NONE,    \
-      false, "status page for store staff (HTML; Basic auth, token as "        \
-             "password)")
+      false, "staff status page (HTML; Basic auth, a token as password)")
 
 enum api_route_id {
 #define API_ROUTE_ENUM(id, method, pattern, handler, body, auth, summary) id,

@@ -20,13 +20,13 @@
 
 /* What /readyz reports. */
 struct readiness {
-    int64_t now;            /* epoch seconds */
-    bool database_up;       /* the database answered */
-    bool has_sync;          /* a good sync is recorded */
-    int64_t sync_at;        /* its time, epoch seconds */
-    bool has_snapshot;      /* a snapshot is loaded */
-    size_t promotions;      /* in it */
-    int64_t snapshot_at;    /* when it was adopted */
+    int64_t now;         /* epoch seconds */
+    bool database_up;    /* the database answered */
+    bool has_sync;       /* a good sync is recorded */
+    int64_t sync_at;     /* its time, epoch seconds */
+    bool has_snapshot;   /* a snapshot is loaded */
+    size_t promotions;   /* in it */
+    int64_t snapshot_at; /* when it was adopted */
 };
 
 static void read_database(struct api_call *call, struct readiness *r)
@@ -45,8 +45,7 @@ static void read_database(struct api_call *call, struct readiness *r)
                                  call->arena, &state, &call->err);
     r->database_up = status == EP_OK;
     if (r->database_up)
-        r->has_sync = api_utc_text_to_epoch(state.last_success_at,
-                                            &r->sync_at);
+        r->has_sync = api_utc_text_to_epoch(state.last_success_at, &r->sync_at);
 }
 
 static void read_snapshot(struct api_server *server, struct readiness *r)

@@ -31,8 +31,8 @@ void api_recent_note(struct api_server *server, const char *what,
     pthread_mutex_unlock(&recent_lock);
 }
 
-size_t api_recent_copy(struct api_server *server,
-                       struct api_recent_event *out, size_t max)
+size_t api_recent_copy(struct api_server *server, struct api_recent_event *out,
+                       size_t max)
 {
     struct api_recent *ring = &server->recent;
     size_t count = 0;

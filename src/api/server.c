@@ -68,8 +68,7 @@ static struct api_server *server_new(const struct ep_config *config,
 static void on_sync_done(void *ctx, const struct sync_report *report)
 {
     if (report->outcome == SYNC_FAILED)
-        api_recent_note(ctx, sync_kind_name(report->kind), 0,
-                        report->message);
+        api_recent_note(ctx, sync_kind_name(report->kind), 0, report->message);
     api_watcher_poke(ctx);
 }
 

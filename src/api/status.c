@@ -33,14 +33,14 @@
 
 /* What the page shows, gathered before any HTML is written. */
 struct status_page {
-    int64_t now;                    /* epoch seconds */
-    char today[EP_DATE_TEXT_MAX];   /* store-local date */
-    struct store *store;            /* NULL when the database is down */
-    struct promo_set *set;          /* NULL before the first snapshot */
-    struct store_sync_state state;  /* cursor and last good sync */
-    struct store_sync_log *syncs;   /* newest first, arena */
-    size_t sync_count;              /* entries in syncs */
-    int64_t stale_after_s;          /* 3 x sync_interval */
+    int64_t now;                   /* epoch seconds */
+    char today[EP_DATE_TEXT_MAX];  /* store-local date */
+    struct store *store;           /* NULL when the database is down */
+    struct promo_set *set;         /* NULL before the first snapshot */
+    struct store_sync_state state; /* cursor and last good sync */
+    struct store_sync_log *syncs;  /* newest first, arena */
+    size_t sync_count;             /* entries in syncs */
+    int64_t stale_after_s;         /* 3 x sync_interval */
 };
 
 /* ---- HTTP Basic auth --------------------------------------------------- */
@@ -128,12 +128,23 @@ static void html(struct ep_buf *out, const char *text, const char *fallback)
     }
     for (const char *p = text; *p != '\0'; p++) {
         switch (*p) {
-        case '&': ep_buf_puts(out, "&amp;"); break;
-        case '<': ep_buf_puts(out, "&lt;"); break;
-        case '>': ep_buf_puts(out, "&gt;"); break;
-        case '"': ep_buf_puts(out, "&quot;"); break;
-        case '\'': ep_buf_puts(out, "&#39;"); break;
-        default: ep_buf_putc(out, *p);
+        case '&':
+            ep_buf_puts(out, "&amp;");
+            break;
+        case '<':
+            ep_buf_puts(out, "&lt;");
+            break;
+        case '>':
+            ep_buf_puts(out, "&gt;");
+            break;
+        case '"':
+            ep_buf_puts(out, "&quot;");
+            break;
+        case '\'':
+            ep_buf_puts(out, "&#39;");
+            break;
+        default:
+            ep_buf_putc(out, *p);
         }
     }
 }
@@ -235,14 +246,13 @@ static void gather_database(struct api_call *call, struct status_page *page)
     enum ep_status status = api_call_store(call, &store);
 
     if (status == EP_OK)
-        status = store_sync_state_get(store, config->company_id,
-                                      config->store_id, call->arena,
-                                      &page->state, &call->err);
+        status =
+            store_sync_state_get(store, config->company_id, config->store_id,
+                                 call->arena, &page->state, &call->err);
     if (status == EP_OK)
-        status = store_sync_log_recent(store, config->store_id,
-                                       STATUS_SYNC_ROWS, call->arena,
-                                       &page->syncs, &page->sync_count,
-                                       &call->err);
+        status = store_sync_log_recent(
+            store, config->store_id, STATUS_SYNC_ROWS, call->arena,
+            &page->syncs, &page->sync_count, &call->err);
     page->store = status == EP_OK ? store : NULL;
 }
 
@@ -272,8 +282,9 @@ static void write_title(struct api_call *call, const struct status_page *page)
     html(out, config->store_id, "-");
     ep_buf_puts(out, "</b><br>");
     html_local_time(out, page->now);
-    ep_buf_printf(out, " (%s) &middot; version %s &middot; refreshes every "
-                       "%d s &middot; ",
+    ep_buf_printf(out,
+                  " (%s) &middot; version %s &middot; refreshes every "
+                  "%d s &middot; ",
                   config->timezone != NULL ? config->timezone : "system time",
                   EP_VERSION, STATUS_REFRESH_S);
     if (page->store == NULL)
@@ -281,8 +292,9 @@ static void write_title(struct api_call *call, const struct status_page *page)
     else if (page->set == NULL)
         ep_buf_puts(out, "<span class=\"bad\">no promotions loaded</span>");
     else
-        ep_buf_printf(out, "<span class=\"ok\">ready</span>, %zu promotions "
-                           "loaded",
+        ep_buf_printf(out,
+                      "<span class=\"ok\">ready</span>, %zu promotions "
+                      "loaded",
                       promo_set_count(page->set));
     ep_buf_puts(out, "</div>\n");
 }
@@ -311,8 +323,9 @@ static void write_scheduler(struct api_server *server, struct ep_buf *out)
     ep_buf_printf(out, "<div class=\"sub\">Next sync in %lld s",
                   (long long)(stats.next_in_ms / 1000));
     if (stats.failures_in_row > 0)
-        ep_buf_printf(out, " &middot; <span class=\"bad\">%d failed "
-                           "attempt%s in a row</span>",
+        ep_buf_printf(out,
+                      " &middot; <span class=\"bad\">%d failed "
+                      "attempt%s in a row</span>",
                       stats.failures_in_row,
                       stats.failures_in_row == 1 ? "" : "s");
     ep_buf_puts(out, "</div>");
@@ -323,8 +336,8 @@ static void write_banner(struct api_call *call, const struct status_page *page)
     const struct store_sync_log *failed = last_failure(page);
     struct ep_buf *out = call->out;
     int64_t at = 0;
-    bool synced = page->store != NULL &&
-                  utc_epoch(page->state.last_success_at, &at);
+    bool synced =
+        page->store != NULL && utc_epoch(page->state.last_success_at, &at);
     bool stale = !synced || page->now - at > page->stale_after_s;
 
     ep_buf_printf(out, "<div class=\"card banner%s\" id=\"sync-banner\">",

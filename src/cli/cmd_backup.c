@@ -93,9 +93,9 @@ enum ep_status cli_cmd_backup(struct cli_context *ctx)
 
 /* What a restore did, for its output. */
 struct restore_result {
-    int file_version;                /* schema version of FILE */
-    int applied;                     /* migrations run after the copy */
-    char safety[SAFETY_PATH_MAX];    /* copy of the replaced db, or "" */
+    int file_version;             /* schema version of FILE */
+    int applied;                  /* migrations run after the copy */
+    char safety[SAFETY_PATH_MAX]; /* copy of the replaced db, or "" */
 };
 
 /*

@@ -55,8 +55,8 @@ static enum ep_status open_file(const char *path, int flags, sqlite3 **out,
     int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 
     if (rc != SQLITE_OK) {
-        ep_error_set(err, rc == SQLITE_CANTOPEN ? EP_ERR_IO : EP_ERR_DB,
-                     "file", "%s: %s", path,
+        ep_error_set(err, rc == SQLITE_CANTOPEN ? EP_ERR_IO : EP_ERR_DB, "file",
+                     "%s: %s", path,
                      db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);
         return err != NULL ? err->status : EP_ERR_IO;
@@ -158,8 +158,7 @@ static enum ep_status copy_prepare(sqlite3 *dest, struct ep_error *err)
 /* Makes the copy one self-contained file: rollback journal, not WAL. */
 static enum ep_status copy_seal(sqlite3 *dest, struct ep_error *err)
 {
-    int rc = sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", NULL, NULL,
-                          NULL);
+    int rc = sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
 
     if (rc != SQLITE_OK)
         return copy_fail(dest, rc, "backup: seal the copy", err);
@@ -177,8 +176,8 @@ static enum ep_status copy_to(struct sqlite_store *s, const char *tmp,
     int sync_fd = -1;
     int rc;
 
-    status = open_file(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &dest,
-                       err);
+    status =
+        open_file(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &dest, err);
     if (status != EP_OK)
         return status;
     status = copy_prepare(dest, err);
@@ -265,8 +264,9 @@ enum ep_status sqlite_backup_to(struct store *store, const char *path,
 
     assert(!s->in_write && sqlite3_get_autocommit(s->db));
     if (strlen(path) + 8 >= sizeof(tmp))
-        return ep_error_set(err, EP_ERR_INVALID, "file", "backup: path too "
-                                                         "long");
+        return ep_error_set(err, EP_ERR_INVALID, "file",
+                            "backup: path too "
+                            "long");
     if (stat(path, &st) == 0)
         return ep_error_set(err, EP_ERR_CONFLICT, "file",
                             "backup: %s exists: remove it or choose another "
@@ -328,8 +328,8 @@ enum ep_status sqlite_restore_from(struct store *store, const char *path,
         return status;
     backup = sqlite3_backup_init(s->db, "main", source, "main");
     if (backup == NULL) {
-        status = copy_fail(s->db, sqlite3_errcode(s->db), "restore: start",
-                           err);
+        status =
+            copy_fail(s->db, sqlite3_errcode(s->db), "restore: start", err);
         goto out;
     }
     status = restore_all(s, backup, err);

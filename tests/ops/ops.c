@@ -111,8 +111,7 @@ static void pass_env(const char *name, char *out, size_t size)
         snprintf(out, size, "%s='%s' ", name, value);
 }
 
-int ops_cli(const struct ops_env *env, const char *args, char **out,
-            char **err)
+int ops_cli(const struct ops_env *env, const char *args, char **out, char **err)
 {
     char asan[256];
     char ubsan[256];
@@ -139,8 +138,7 @@ static void exec_serve(const struct ops_env *env)
     int fd = open(env->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 
     if (getenv("ASAN_OPTIONS") != NULL)
-        snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s",
-                 getenv("ASAN_OPTIONS"));
+        snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s", getenv("ASAN_OPTIONS"));
     if (getenv("UBSAN_OPTIONS") != NULL)
         snprintf(ubsan, sizeof(ubsan), "UBSAN_OPTIONS=%s",
                  getenv("UBSAN_OPTIONS"));
@@ -249,8 +247,7 @@ long ops_http(const struct ops_env *env, const char *method, const char *path,
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &got);
     headers = set_auth(curl, auth, headers);
     if (body != NULL) {
-        headers = curl_slist_append(headers,
-                                    "Content-Type: application/json");
+        headers = curl_slist_append(headers, "Content-Type: application/json");
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
     }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

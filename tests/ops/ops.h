@@ -17,12 +17,12 @@
 #define OPS_TOKEN "demo-terminal-token-0001"
 
 struct ops_env {
-    char dir[512];     /* temporary folder, removed by ops_env_free */
-    char config[600];  /* dir/edgepromo.conf */
-    char db[600];      /* dir/edge.db */
-    char log[600];     /* dir/serve.log: every serve's stderr, appended */
-    unsigned port;     /* the POS API's port */
-    pid_t server;      /* running `serve`, or 0 */
+    char dir[512];    /* temporary folder, removed by ops_env_free */
+    char config[600]; /* dir/edgepromo.conf */
+    char db[600];     /* dir/edge.db */
+    char log[600];    /* dir/serve.log: every serve's stderr, appended */
+    unsigned port;    /* the POS API's port */
+    pid_t server;     /* running `serve`, or 0 */
 };
 
 /*

@@ -33,11 +33,11 @@
 #include "ops.h"
 #include "support.h"
 
-#define WRITERS   4
-#define FILL_ROWS 40000
-#define WARM_MS   1500
-#define AFTER_MS  1000
-#define TXID_MAX  40
+#define WRITERS         4
+#define FILL_ROWS       40000
+#define WARM_MS         1500
+#define AFTER_MS        1000
+#define TXID_MAX        40
 #define WRITER_ACKS_MAX 400000
 
 /* One acknowledged checkout, as a writer saw it. */
@@ -220,10 +220,10 @@ static char **restored_ids(const char *db, char **text_out, size_t *count_out)
 
 /* Latency figures of the commits inside or outside [t0, t1]. */
 struct pauses {
-    size_t count;      /* commits */
-    long long max_us;  /* longest */
-    long long p99_us;  /* 99th percentile */
-    double mean_us;    /* mean */
+    size_t count;     /* commits */
+    long long max_us; /* longest */
+    long long p99_us; /* 99th percentile */
+    double mean_us;   /* mean */
 };
 
 static int compare_ll(const void *a, const void *b)
@@ -258,8 +258,8 @@ static void measure(const struct ack *acks, size_t n, long long t0,
     free(lat);
 }
 
-static void report(const struct ack *acks, size_t n, long long t0,
-                   long long t1, const char *backup_json)
+static void report(const struct ack *acks, size_t n, long long t0, long long t1,
+                   const char *backup_json)
 {
     struct pauses in;
     struct pauses out;
@@ -342,8 +342,9 @@ static void check_restored(const char *db, const struct ack *acks, size_t n,
         if (acks[i].start_us > t1 && found)
             fail_msg("%s began after the backup ended but is in it", key);
     }
-    fprintf(stderr, "restored: %zu writer checkouts, %zu acknowledged "
-                    "before the backup began (all present)\n",
+    fprintf(stderr,
+            "restored: %zu writer checkouts, %zu acknowledged "
+            "before the backup began (all present)\n",
             count, before);
     assert_true(before > 0);
     assert_int_equal(
@@ -402,8 +403,8 @@ static long checkout(const struct ops_env *env, const char *txid)
     char body[1024];
 
     cart_text(body, sizeof(body), txid);
-    return ops_http(env, "POST", "/v1/transactions", "Bearer " OPS_TOKEN,
-                    body, NULL);
+    return ops_http(env, "POST", "/v1/transactions", "Bearer " OPS_TOKEN, body,
+                    NULL);
 }
 
 static long long has_txid(const char *db, const char *txid)
@@ -518,13 +519,11 @@ static void test_postgresql_points_to_pg_dump(void **state)
 
     if (url == NULL || url[0] == '\0')
         skip();
-    snprintf(args, sizeof(args), "--db '%s' backup '%s/pg.db'", url,
-             env->dir);
+    snprintf(args, sizeof(args), "--db '%s' backup '%s/pg.db'", url, env->dir);
     assert_int_equal(ops_cli(env, args, NULL, &err), 2);
     assert_non_null(strstr(err, "pg_dump"));
     free(err);
-    snprintf(args, sizeof(args), "--db '%s' restore '%s/pg.db'", url,
-             env->dir);
+    snprintf(args, sizeof(args), "--db '%s' restore '%s/pg.db'", url, env->dir);
     assert_int_equal(ops_cli(env, args, NULL, &err), 2);
     assert_non_null(strstr(err, "pg_restore"));
     free(err);
@@ -533,8 +532,8 @@ static void test_postgresql_points_to_pg_dump(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(
-            test_backup_while_four_processes_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup_while_four_processes_commit,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_restore_refuses_what_it_cannot_trust, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_while_serving, setup,

@@ -38,8 +38,7 @@
 
 /* What must never be logged; digits alone catch a reformatted phone. */
 static const char *const secrets[] = {
-    TERMINAL_TOKEN, TERMINAL_TOKEN2, CMS_TOKEN, "6281298765432",
-    "81311112222",
+    TERMINAL_TOKEN, TERMINAL_TOKEN2, CMS_TOKEN, "6281298765432", "81311112222",
 };
 
 struct logs_env {
@@ -143,19 +142,30 @@ static int teardown(void **state)
 static void run_commands(struct logs_env *env)
 {
     static const char *const ok[] = {
-        "init", "migrate", "sync --full", "sync --incremental",
-        "sync --from examples/full_sync.json", "promotions",
-        "promotions --active", "promotions --code KOPI10", "stats",
-        "stats --days 3", "evaluate '%s/cart.json'",
-        "evaluate '%s/batch.jsonl'", "commit '%s/cart.json'",
-        "commit '%s/cart.json'", "void cli-1",
-        "holidays import '%s/holidays.csv'", "backup '%s/backup.db'",
-        "restore '%s/backup.db'", "demo --no-serve",
+        "init",
+        "migrate",
+        "sync --full",
+        "sync --incremental",
+        "sync --from examples/full_sync.json",
+        "promotions",
+        "promotions --active",
+        "promotions --code KOPI10",
+        "stats",
+        "stats --days 3",
+        "evaluate '%s/cart.json'",
+        "evaluate '%s/batch.jsonl'",
+        "commit '%s/cart.json'",
+        "commit '%s/cart.json'",
+        "void cli-1",
+        "holidays import '%s/holidays.csv'",
+        "backup '%s/backup.db'",
+        "restore '%s/backup.db'",
+        "demo --no-serve",
         "evaluate '%s/bad.json'",
     };
     static const char *const failing[] = {
-        "commit '%s/bad.json'", "void no-such-txid",
-        "no-such-command", "backup '%s/backup.db'", "restore '%s/cart.json'",
+        "commit '%s/bad.json'",  "void no-such-txid",      "no-such-command",
+        "backup '%s/backup.db'", "restore '%s/cart.json'",
     };
     char args[900];
     char *out = NULL;
@@ -186,55 +196,54 @@ static void run_routes(struct logs_env *env)
     char path[256];
 
     cart(body, sizeof(body), "http-1", PHONE);
-    assert_int_equal(ops_http(&env->ops, "POST", "/v1/cart/evaluate", BEARER,
-                              body, NULL),
-                     200);
-    assert_int_equal(ops_http(&env->ops, "POST", "/v1/transactions", BEARER2,
-                              body, NULL),
-                     200);
+    assert_int_equal(
+        ops_http(&env->ops, "POST", "/v1/cart/evaluate", BEARER, body, NULL),
+        200);
+    assert_int_equal(
+        ops_http(&env->ops, "POST", "/v1/transactions", BEARER2, body, NULL),
+        200);
     cart(body, sizeof(body), "http-2", PHONE2);
-    assert_int_equal(ops_http(&env->ops, "POST", "/v1/transactions", BEARER,
-                              body, NULL),
-                     200);
-    assert_int_equal(ops_http(&env->ops, "POST",
-                              "/v1/transactions/http-1/void", BEARER, NULL,
-                              NULL),
+    assert_int_equal(
+        ops_http(&env->ops, "POST", "/v1/transactions", BEARER, body, NULL),
+        200);
+    assert_int_equal(ops_http(&env->ops, "POST", "/v1/transactions/http-1/void",
+                              BEARER, NULL, NULL),
                      200);
     static const char *const gets[] = {
-        "/v1/promotions/active", "/v1/promotions?type=bundle",
+        "/v1/promotions/active",
+        "/v1/promotions?type=bundle",
         "/v1/promotions/KOPI10",
         "/v1/usage/d15c0000-0000-4000-8000-000000000001?customer_id=cust-77",
-        "/v1/sync/last", "/v1/sync/stats?days=2", "/healthz", "/metrics",
+        "/v1/sync/last",
+        "/v1/sync/stats?days=2",
+        "/healthz",
+        "/metrics",
         "/readyz",
     };
     for (size_t i = 0; i < sizeof(gets) / sizeof(gets[0]); i++)
-        assert_int_equal(ops_http(&env->ops, "GET", gets[i],
-                                  strncmp(gets[i], "/v1", 3) == 0 ? BEARER
-                                                                 : NULL,
-                                  NULL, NULL),
-                         200);
+        assert_int_equal(
+            ops_http(&env->ops, "GET", gets[i],
+                     strncmp(gets[i], "/v1", 3) == 0 ? BEARER : NULL, NULL,
+                     NULL),
+            200);
     assert_int_equal(ops_http(&env->ops, "GET", "/status",
                               "staff:" TERMINAL_TOKEN, NULL, NULL),
                      200);
-    assert_int_equal(ops_http(&env->ops, "GET", "/status", "staff:" PHONE,
-                              NULL, NULL),
-                     401);
+    assert_int_equal(
+        ops_http(&env->ops, "GET", "/status", "staff:" PHONE, NULL, NULL), 401);
     assert_int_equal(ops_http(&env->ops, "POST", "/v1/sync", BEARER,
                               "{\"type\":\"full\"}", NULL),
                      202);
     assert_int_equal(ops_http(&env->ops, "GET", "/v1/promotions",
                               "Bearer " PHONE, NULL, NULL),
                      401);
-    snprintf(path, sizeof(path), "/v1/usage/%s?customer_id=%s", PHONE2,
-             PHONE2);
-    assert_int_equal(ops_http(&env->ops, "GET", path, BEARER, NULL, NULL),
-                     404);
-    assert_int_equal(ops_http(&env->ops, "GET", "/v1/nothing/" PHONE2,
-                              BEARER, NULL, NULL),
-                     404);
+    snprintf(path, sizeof(path), "/v1/usage/%s?customer_id=%s", PHONE2, PHONE2);
+    assert_int_equal(ops_http(&env->ops, "GET", path, BEARER, NULL, NULL), 404);
+    assert_int_equal(
+        ops_http(&env->ops, "GET", "/v1/nothing/" PHONE2, BEARER, NULL, NULL),
+        404);
     assert_int_equal(ops_http(&env->ops, "POST", "/v1/cart/evaluate", BEARER,
-                              "{\"customer\":{\"phone\":\"" PHONE "\"}",
-                              NULL),
+                              "{\"customer\":{\"phone\":\"" PHONE "\"}", NULL),
                      400);
 }
 
@@ -298,8 +307,9 @@ static void test_log_level_comes_from_config(void **state)
     struct logs_env *env = *state;
     char *err = NULL;
 
-    assert_int_equal(ops_cli(&env->ops, "--log-level warn sync --from "
-                                        "examples/full_sync.json",
+    assert_int_equal(ops_cli(&env->ops,
+                             "--log-level warn sync --from "
+                             "examples/full_sync.json",
                              NULL, &err),
                      0);
     assert_null(strstr(err, "level=info"));
@@ -313,10 +323,10 @@ static void test_log_level_comes_from_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_no_secret_in_any_log_line,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log_level_comes_from_config,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_secret_in_any_log_line, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_log_level_comes_from_config, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,15 +27,15 @@
 #include "ops.h"
 #include "support.h"
 
-#define BEARER     "Bearer " OPS_TOKEN
-#define CMS_TOKEN  "cms-token-for-status-test-5d1e"
-#define CHROMIUM   "/usr/bin/chromium"
-#define WAIT_MS    20000
-#define HOSTILE    "Kopi <script>alert(1)</script> & \"Teh\""
+#define BEARER      "Bearer " OPS_TOKEN
+#define CMS_TOKEN   "cms-token-for-status-test-5d1e"
+#define CHROMIUM    "/usr/bin/chromium"
+#define WAIT_MS     20000
+#define HOSTILE     "Kopi <script>alert(1)</script> & \"Teh\""
 #define INCREMENTAL "{\"updated\":[],\"deleted\":[],\"sync_token\":\"t-2\"}"
 
 struct status_env {
-    struct ops_env ops;  /* the store and its server */
+    struct ops_env ops;   /* the store and its server */
     struct fake_cms *cms; /* the CMS it syncs from */
 };
 
@@ -67,8 +67,7 @@ static void wait_sync(const struct ops_env *env, const char *want)
     snprintf(needle, sizeof(needle), "\"sync_status\":\"%s\"", want);
     for (int waited = 0; waited < WAIT_MS; waited += 50) {
         char *reply = NULL;
-        long code = ops_http(env, "GET", "/v1/sync/last", BEARER, NULL,
-                             &reply);
+        long code = ops_http(env, "GET", "/v1/sync/last", BEARER, NULL, &reply);
         bool done = code == 200 && strstr(reply, needle) != NULL;
         free(reply);
         if (done)
@@ -152,9 +151,8 @@ static void screenshot(const struct ops_env *env, const char *name)
     assert_non_null(png);
     assert_true(len > 10000);
     assert_memory_equal(png, "\x89PNG", 4);
-    assert_int_equal((png[16] << 24) | (png[17] << 16) | (png[18] << 8) |
-                         png[19],
-                     800);
+    assert_int_equal(
+        (png[16] << 24) | (png[17] << 16) | (png[18] << 8) | png[19], 800);
     fprintf(stderr, "screenshot: %s\n", path);
     free(png);
 }
@@ -252,16 +250,15 @@ static void test_page_needs_a_terminal_token(void **state)
 
     assert_int_equal(get_status(&env->ops, NULL, &challenged), 401);
     assert_true(challenged);
-    assert_int_equal(get_status(&env->ops, "staff:wrong-token-0000000000",
-                                &challenged),
-                     401);
+    assert_int_equal(
+        get_status(&env->ops, "staff:wrong-token-0000000000", &challenged),
+        401);
     assert_int_equal(get_status(&env->ops, "staff:" CMS_TOKEN, &challenged),
                      401);
     assert_int_equal(get_status(&env->ops, OPS_TOKEN ":", &challenged), 401);
     assert_int_equal(get_status(&env->ops, "anyone:" OPS_TOKEN, &challenged),
                      200);
-    assert_int_equal(ops_http(&env->ops, "GET", "/status", BEARER, NULL,
-                              &body),
+    assert_int_equal(ops_http(&env->ops, "GET", "/status", BEARER, NULL, &body),
                      401);
     assert_null(strstr(body, "Promotions active now"));
     free(body);
@@ -274,8 +271,8 @@ int main(void)
             test_page_shows_sync_and_active_promotions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_shows_failing_sync_and_cause,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_page_needs_a_terminal_token,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_needs_a_terminal_token, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

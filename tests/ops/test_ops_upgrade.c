@@ -118,8 +118,7 @@ static void insert_promotion(sqlite3 *db, json_t *promotion)
              columns, marks);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
     n = 0;
-    json_object_foreach(promotion, key, value)
-        bind_value(stmt, ++n, value);
+    json_object_foreach(promotion, key, value) bind_value(stmt, ++n, value);
     assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
     sqlite3_finalize(stmt);
 }
@@ -141,8 +140,7 @@ static size_t insert_example_promotions(const char *path)
     store = json_object_iter_value(json_object_iter(root));
     promotions = json_object_get(store, "promotions");
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    json_array_foreach(promotions, i, p)
-        insert_promotion(db, p);
+    json_array_foreach(promotions, i, p) insert_promotion(db, p);
     sqlite3_close(db);
     i = json_array_size(promotions);
     json_decref(root);
@@ -163,8 +161,7 @@ static void make_v1(const char *path)
 }
 
 /* "SELECT <version 1's columns> FROM table ORDER BY rowid", now. */
-static void v1_select(const char *db, const char *table, char *out,
-                      size_t size)
+static void v1_select(const char *db, const char *table, char *out, size_t size)
 {
     char sql[256];
     char *columns;
@@ -199,14 +196,13 @@ static void test_v1_database_is_migrated_and_served(void **state)
     assert_int_equal(ops_sql_int(env.db, "SELECT MAX(version) FROM "
                                          "schema_migrations"),
                      store_schema_latest());
-    assert_int_equal(ops_http(&env, "GET", "/v1/promotions/kopi10", BEARER,
-                              NULL, &reply),
-                     200);
+    assert_int_equal(
+        ops_http(&env, "GET", "/v1/promotions/kopi10", BEARER, NULL, &reply),
+        200);
     assert_non_null(strstr(reply, "\"name\":\"Diskon 10% Semua Kopi\""));
     free(reply);
-    assert_int_equal(ops_http(&env, "GET", "/v1/promotions", BEARER, NULL,
-                              &reply),
-                     200);
+    assert_int_equal(
+        ops_http(&env, "GET", "/v1/promotions", BEARER, NULL, &reply), 200);
     {
         char want[32];
         snprintf(want, sizeof(want), "\"count\":%zu", promotions);
@@ -254,9 +250,8 @@ static void test_upgraded_edge_takes_checkouts(void **state)
     insert_example_promotions(env.db);
     ops_sql_exec(env.db, v1_rows);
     ops_serve_start(&env);
-    assert_int_equal(ops_http(&env, "POST", "/v1/transactions", BEARER, cart,
-                              &reply),
-                     200);
+    assert_int_equal(
+        ops_http(&env, "POST", "/v1/transactions", BEARER, cart, &reply), 200);
     assert_non_null(strstr(reply, "\"committed\":true"));
     free(reply);
     assert_int_equal(ops_serve_stop(&env), 0);
