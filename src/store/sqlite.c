@@ -319,6 +319,36 @@ static enum ep_status make_parent_folder(const char *path,
     return EP_OK;
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/*
+ * Waits for another process's lock: sleeps of 1 to 4 ms, with a little
+ * jitter, until busy_timeout_ms has passed since the first attempt.
+ * SQLite's own handler sleeps up to 100 ms at a time, so a writer that just
+ * missed the lock could sleep through many others' commits and starve
+ * (seconds under load from several processes).
+ */
+static int busy_wait(void *ctx, int attempts)
+{
+    struct sqlite_store *s = ctx;
+    long sleep_us = 1000L * (1 + (attempts > 30 ? 3 : attempts / 10));
+    struct timespec pause = { 0, (sleep_us + (attempts * 7919L) % 500) *
+                                     1000L };
+
+    if (attempts == 0)
+        s->busy_since_ms = monotonic_ms();
+    else if (monotonic_ms() - s->busy_since_ms >= s->busy_timeout_ms)
+        return 0;
+    nanosleep(&pause, NULL);
+    return 1;
+}
+
 static enum ep_status apply_settings(struct sqlite_store *s,
                                      const struct store_options *options,
                                      struct ep_error *err)
@@ -327,8 +357,8 @@ static enum ep_status apply_settings(struct sqlite_store *s,
     int timeout = options->busy_timeout_ms > 0 ? options->busy_timeout_ms
                                                : 5000;
 
-    sqlite3_busy_timeout(s->db, timeout);
     s->busy_timeout_ms = timeout;
+    sqlite3_busy_handler(s->db, busy_wait, s);
     s->writer_lock = writer_lock_for(s->db);
     sqlite3_extended_result_codes(s->db, 1);
     if (!options->read_only &&

@@ -55,6 +55,7 @@ struct sqlite_store {
     pthread_mutex_t *writer_lock;  /* this file's writers in this process */
     bool holds_writer_lock;        /* writer_lock is held */
     int busy_timeout_ms;           /* how long a writer waits */
+    int64_t busy_since_ms;         /* when the current wait began */
 };
 
 /*
