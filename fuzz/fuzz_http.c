@@ -112,6 +112,19 @@ static char *read_file(const char *path, size_t *length_out)
     return data;
 }
 
+/* At exit: the temporary folder goes (a crash leaves it for a look). */
+static void clean_up(void)
+{
+    static const char *const suffixes[] = { "", "-wal", "-shm" };
+    char path[400];
+
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", h.db, suffixes[i]);
+        unlink(path);
+    }
+    rmdir(h.dir);
+}
+
 static void set_up(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -122,6 +135,7 @@ static void set_up(void)
              : tmp                         ? tmp
                                            : "/tmp");
     FUZZ_CHECK(mkdtemp(h.dir) != NULL, "mkdtemp %s", h.dir);
+    atexit(clean_up);
     snprintf(h.db, sizeof(h.db), "%s/edge.db", h.dir);
     FUZZ_CHECK(ep_config_init(&h.config) == EP_OK, "config");
     config_set("db", h.db);
