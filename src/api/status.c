@@ -433,7 +433,21 @@ static void html_days(struct ep_buf *out, const char *days_json)
     json_decref(days);
 }
 
-/* Writes "2026-01-01 to 2026-12-31 · 07:00:00-10:00:00 · monday". */
+/* Writes a stored time "HH:MM:SS" as "HH:MM" (fallback when none). */
+static void html_clock(struct ep_buf *out, const char *text,
+                       const char *fallback)
+{
+    char clock[6];
+
+    if (text == NULL || text[0] == '\0') {
+        ep_buf_puts(out, fallback);
+        return;
+    }
+    snprintf(clock, sizeof(clock), "%s", text);
+    html(out, clock, fallback);
+}
+
+/* Writes "2026-01-01 to 2026-12-31 · 07:00–10:00 · monday". */
 static void write_window(struct ep_buf *out, const struct promo_record *r)
 {
     html(out, r->start_date, "open");
@@ -444,9 +458,9 @@ static void write_window(struct ep_buf *out, const struct promo_record *r)
         (r->time_end == NULL || r->time_end[0] == '\0')) {
         ep_buf_puts(out, "all day");
     } else {
-        html(out, r->time_start, "00:00");
+        html_clock(out, r->time_start, "00:00");
         ep_buf_puts(out, "&ndash;");
-        html(out, r->time_end, "24:00");
+        html_clock(out, r->time_end, "24:00");
     }
     ep_buf_puts(out, "</span> &middot; ");
     html_days(out, r->valid_days_json);
