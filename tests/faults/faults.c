@@ -113,12 +113,19 @@ static uint64_t fnv(uint64_t hash, const void *data, size_t size)
     return hash;
 }
 
+/* Columns that say when, not what: the clock of the run wrote them. */
 static bool is_volatile(const char *column)
 {
-    return strcmp(column, "synced_at") == 0 ||
-           strcmp(column, "last_success_at") == 0 ||
-           strcmp(column, "data_version") == 0 ||
-           strcmp(column, "updated_at") == 0;
+    static const char *const names[] = {
+        "synced_at", "last_success_at", "data_version", "updated_at",
+        "used_at",   "created_at",      "last_used_at",
+    };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(column, names[i]) == 0)
+            return true;
+    }
+    return false;
 }
 
 static int64_t hash_table(sqlite3 *conn, const char *sql, bool stable,

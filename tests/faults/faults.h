@@ -66,10 +66,10 @@ void faults_db_destroy(struct faults_db *db);
 struct store *faults_store_open(const struct faults_db *db, bool normal);
 
 /*
- * Reads the state of the file at path. stable leaves out what changes
- * with every sync whatever its contents (synced_at, the sync state's
- * times and data version), to compare two databases that got the same
- * data at different times. Fails the test unless PRAGMA integrity_check
+ * Reads the state of the file at path. stable leaves out the columns a
+ * run's clock writes (synced_at, used_at, created_at, last_used_at, the
+ * sync state's times and data version), to compare two databases that got
+ * the same data at different times. Fails the test unless PRAGMA integrity_check
  * says ok.
  */
 void faults_state_read(const char *path, bool stable, struct faults_state *out);
