@@ -27,8 +27,12 @@ struct store_ops {
     void (*close)(struct store *store);
     enum ep_status (*schema_version)(struct store *store, int *version_out,
                                      struct ep_error *err);
-    enum ep_status (*migrate)(struct store *store, int target,
-                              int *applied_out, struct ep_error *err);
+    const struct store_migration *(*migrations)(size_t *count_out);
+    enum ep_status (*migration_table_ensure)(struct store *store,
+                                             struct ep_error *err);
+    enum ep_status (*migration_apply)(struct store *store,
+                                      const struct store_migration *m,
+                                      struct ep_error *err);
     enum ep_status (*promotions_load)(struct store *store,
                                       struct ep_arena *arena,
                                       struct promo_record **out,

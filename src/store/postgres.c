@@ -635,59 +635,21 @@ static enum ep_status apply_migration(struct pg_store *s,
     return status;
 }
 
-static enum ep_status run_migrations(struct pg_store *s, int target,
-                                     int *applied, struct ep_error *err)
+static enum ep_status pg_migration_table_ensure(struct store *store,
+                                                struct ep_error *err)
 {
-    size_t count;
-    const struct store_migration *list = store_postgres_migrations(&count);
-    int current = 0;
-    enum ep_status status;
-
-    status = pg_schema_version(&s->base, &current, err);
-    if (status != EP_OK)
-        return status;
-    if (current > (int)count)
-        return ep_error_set(err, EP_ERR_SCHEMA_NEWER, "db",
-                            "database schema version %d is newer than this "
-                            "program's %zu: upgrade edgepromo",
-                            current, count);
-    status = pg_exec(s,
-                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                     "version INTEGER PRIMARY KEY, description TEXT, "
-                     "applied_at TIMESTAMPTZ)",
-                     "create schema_migrations", err);
-    for (size_t i = 0; status == EP_OK && i < count; i++) {
-        if (list[i].version <= current || list[i].version > target)
-            continue;
-        status = apply_migration(s, &list[i], err);
-        if (status == EP_OK)
-            (*applied)++;
-    }
-    return status;
+    return pg_exec(pg_store_of(store),
+                   "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                   "version INTEGER PRIMARY KEY, description TEXT, "
+                   "applied_at TIMESTAMPTZ)",
+                   "create schema_migrations", err);
 }
 
-static enum ep_status pg_migrate(struct store *store, int target,
-                                 int *applied_out, struct ep_error *err)
+static enum ep_status pg_migration_apply(struct store *store,
+                                         const struct store_migration *m,
+                                         struct ep_error *err)
 {
-    struct pg_store *s = pg_store_of(store);
-    int applied = 0;
-    enum ep_status status;
-
-    if (target <= 0)
-        target = store_schema_latest();
-    status = pg_begin_locked(s, "begin migration", err);
-    if (status != EP_OK)
-        return status;
-    status = run_migrations(s, target, &applied, err);
-    if (status != EP_OK || applied == 0)
-        pg_rollback(s);
-    else
-        status = pg_commit(s, "commit migration", err);
-    if (status != EP_OK)
-        applied = 0;
-    if (applied_out != NULL)
-        *applied_out = applied;
-    return status;
+    return apply_migration(pg_store_of(store), m, err);
 }
 
 /* ---- integrity -------------------------------------------------------- */
@@ -786,7 +748,9 @@ static const struct store_ops pg_ops = {
     .engine = "postgresql",
     .close = pg_close,
     .schema_version = pg_schema_version,
-    .migrate = pg_migrate,
+    .migrations = store_postgres_migrations,
+    .migration_table_ensure = pg_migration_table_ensure,
+    .migration_apply = pg_migration_apply,
     .promotions_load = pg_promotions_load,
     .holidays_load = pg_holidays_load,
     .holidays_replace = pg_holidays_replace,

@@ -439,61 +439,21 @@ static enum ep_status apply_migration(struct sqlite_store *s,
     return sqlite_exec(s, sql, what, err);
 }
 
-static enum ep_status run_migrations(struct sqlite_store *s, int target,
-                                     int *applied, struct ep_error *err)
+static enum ep_status sqlite_migration_table_ensure(struct store *store,
+                                                    struct ep_error *err)
 {
-    size_t count;
-    const struct store_migration *list = store_sqlite_migrations(&count);
-    int current = 0;
-    enum ep_status status;
-
-    status = sqlite_schema_version(&s->base, &current, err);
-    if (status != EP_OK)
-        return status;
-    if (current > (int)count)
-        return ep_error_set(err, EP_ERR_SCHEMA_NEWER, "db",
-                            "database schema version %d is newer than this "
-                            "program's %zu: upgrade edgepromo",
-                            current, count);
-    status = sqlite_exec(s,
-                         "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                         "version INTEGER PRIMARY KEY, description TEXT, "
-                         "applied_at TIMESTAMP)",
-                         "create schema_migrations", err);
-    for (size_t i = 0; status == EP_OK && i < count; i++) {
-        if (list[i].version <= current || list[i].version > target)
-            continue;
-        status = apply_migration(s, &list[i], err);
-        if (status == EP_OK)
-            (*applied)++;
-    }
-    return status;
+    return sqlite_exec(sqlite_store_of(store),
+                       "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                       "version INTEGER PRIMARY KEY, description TEXT, "
+                       "applied_at TIMESTAMP)",
+                       "create schema_migrations", err);
 }
 
-static enum ep_status sqlite_migrate(struct store *store, int target,
-                                     int *applied_out, struct ep_error *err)
+static enum ep_status sqlite_migration_apply(struct store *store,
+                                             const struct store_migration *m,
+                                             struct ep_error *err)
 {
-    struct sqlite_store *s = sqlite_store_of(store);
-    int applied = 0;
-    enum ep_status status;
-
-    if (target <= 0)
-        target = store_schema_latest();
-    status = sqlite_write_open(s, "begin migration", err);
-    if (status != EP_OK)
-        return status;
-    status = run_migrations(s, target, &applied, err);
-    if (status != EP_OK || applied == 0) {
-        sqlite_write_close(s, false, "rollback migration", NULL);
-        applied = 0;
-    } else {
-        status = sqlite_write_close(s, true, "commit migration", err);
-        if (status != EP_OK)
-            applied = 0;
-    }
-    if (applied_out != NULL)
-        *applied_out = applied;
-    return status;
+    return apply_migration(sqlite_store_of(store), m, err);
 }
 
 /* ---- write transactions and checks ------------------------------------ */
@@ -659,7 +619,9 @@ static const struct store_ops sqlite_ops = {
     .engine = "sqlite",
     .close = sqlite_close,
     .schema_version = sqlite_schema_version,
-    .migrate = sqlite_migrate,
+    .migrations = store_sqlite_migrations,
+    .migration_table_ensure = sqlite_migration_table_ensure,
+    .migration_apply = sqlite_migration_apply,
     .promotions_load = sqlite_promotions_load,
     .holidays_load = sqlite_holidays_load,
     .holidays_replace = sqlite_holidays_replace,

@@ -90,8 +90,8 @@ static enum ep_status check_promotion(const struct promo_record *p,
     enum ep_status status;
 
     snprintf(prefix, sizeof(prefix), "promotions[%zu]", index);
-    status = check_widths(checks, sizeof(checks) / sizeof(checks[0]), NULL,
-                          err);
+    status =
+        check_widths(checks, sizeof(checks) / sizeof(checks[0]), NULL, err);
     if (status == EP_OK)
         status = check_date("start_date", p->start_date, err);
     if (status == EP_OK)
@@ -114,8 +114,8 @@ static enum ep_status check_holidays(const struct holiday_record *holidays,
     for (size_t i = 0; status == EP_OK && i < count; i++) {
         struct width_check name = { "name", holidays[i].name, 255 };
         if (holidays[i].date == NULL)
-            status = ep_error_set(err, EP_ERR_INVALID, "date",
-                                  "date: required");
+            status =
+                ep_error_set(err, EP_ERR_INVALID, "date", "date: required");
         else
             status = check_date("date", holidays[i].date, err);
         if (status == EP_OK)
@@ -155,8 +155,8 @@ static enum ep_status check_usage_row(const struct store_usage_row *r,
     };
     enum ep_status status;
 
-    status = check_widths(checks, sizeof(checks) / sizeof(checks[0]), NULL,
-                          err);
+    status =
+        check_widths(checks, sizeof(checks) / sizeof(checks[0]), NULL, err);
     if (status == EP_OK)
         status = check_date("usage_date", r->usage_date, err);
     return status;
@@ -173,8 +173,8 @@ static enum ep_status check_transaction(const struct store_transaction *t,
     };
     enum ep_status status;
 
-    status = check_widths(checks, sizeof(checks) / sizeof(checks[0]), NULL,
-                          err);
+    status =
+        check_widths(checks, sizeof(checks) / sizeof(checks[0]), NULL, err);
     if (status == EP_OK)
         status = check_date("usage_date", t->usage_date, err);
     return status;
@@ -254,10 +254,55 @@ enum ep_status store_schema_version(struct store *store, int *version_out,
     return store->ops->schema_version(store, version_out, err);
 }
 
-enum ep_status store_migrate(struct store *store, int target,
-                             int *applied_out, struct ep_error *err)
+/* Applies the migrations after current up to target, in the open
+ * transaction; counts them in *applied. */
+static enum ep_status run_migrations(struct store *store, int target,
+                                     int *applied, struct ep_error *err)
 {
-    return store->ops->migrate(store, target, applied_out, err);
+    size_t count;
+    const struct store_migration *list = store->ops->migrations(&count);
+    int current = 0;
+    enum ep_status status = store->ops->schema_version(store, &current, err);
+
+    if (status != EP_OK)
+        return status;
+    if (current > (int)count)
+        return ep_error_set(err, EP_ERR_SCHEMA_NEWER, "db",
+                            "database schema version %d is newer than this "
+                            "program's %zu: upgrade edgepromo",
+                            current, count);
+    status = store->ops->migration_table_ensure(store, err);
+    for (size_t i = 0; status == EP_OK && i < count; i++) {
+        if (list[i].version <= current || list[i].version > target)
+            continue;
+        status = store->ops->migration_apply(store, &list[i], err);
+        if (status == EP_OK)
+            (*applied)++;
+    }
+    return status;
+}
+
+enum ep_status store_migrate(struct store *store, int target, int *applied_out,
+                             struct ep_error *err)
+{
+    int applied = 0;
+    enum ep_status status;
+
+    if (target <= 0)
+        target = store_schema_latest();
+    status = store->ops->write_begin(store, err);
+    if (status != EP_OK)
+        return status;
+    status = run_migrations(store, target, &applied, err);
+    if (status == EP_OK && applied > 0)
+        status = store->ops->write_commit(store, err);
+    else
+        store->ops->write_rollback(store);
+    if (status != EP_OK)
+        applied = 0;
+    if (applied_out != NULL)
+        *applied_out = applied;
+    return status;
 }
 
 enum ep_status store_promotions_load(struct store *store,
@@ -329,8 +374,7 @@ enum ep_status store_sync_stats_get(struct store *store, const char *store_id,
     return store->ops->sync_stats_get(store, store_id, days, out, err);
 }
 
-enum ep_status store_sync_state_get(struct store *store,
-                                    const char *company_id,
+enum ep_status store_sync_state_get(struct store *store, const char *company_id,
                                     const char *store_id,
                                     struct ep_arena *arena,
                                     struct store_sync_state *out,
@@ -371,12 +415,10 @@ void store_read_end(struct store *store)
     store->ops->read_end(store);
 }
 
-enum ep_status store_usage_counts_get(struct store *store,
-                                      const char *promotion_id,
-                                      const char *usage_date,
-                                      const char *customer_id,
-                                      struct store_usage_counts *out,
-                                      struct ep_error *err)
+enum ep_status
+store_usage_counts_get(struct store *store, const char *promotion_id,
+                       const char *usage_date, const char *customer_id,
+                       struct store_usage_counts *out, struct ep_error *err)
 {
     assert(promotion_id != NULL);
     return store->ops->usage_counts_get(store, promotion_id, usage_date,
@@ -397,11 +439,11 @@ enum ep_status store_usage_insert(struct store *store,
 enum ep_status store_transaction_get(struct store *store,
                                      const char *transaction_id,
                                      struct ep_arena *arena,
-                                     struct store_transaction *out,
-                                     bool *found, struct ep_error *err)
+                                     struct store_transaction *out, bool *found,
+                                     struct ep_error *err)
 {
-    return store->ops->transaction_get(store, transaction_id, arena, out,
-                                       found, err);
+    return store->ops->transaction_get(store, transaction_id, arena, out, found,
+                                       err);
 }
 
 enum ep_status store_transaction_insert(struct store *store,
@@ -415,24 +457,20 @@ enum ep_status store_transaction_insert(struct store *store,
     return store->ops->transaction_insert(store, txn, err);
 }
 
-enum ep_status store_transaction_void(struct store *store,
-                                      const char *transaction_id,
-                                      const char *voided_at,
-                                      const char *void_response_json,
-                                      int64_t *voided_rows_out,
-                                      struct ep_error *err)
+enum ep_status
+store_transaction_void(struct store *store, const char *transaction_id,
+                       const char *voided_at, const char *void_response_json,
+                       int64_t *voided_rows_out, struct ep_error *err)
 {
     return store->ops->transaction_void(store, transaction_id, voided_at,
                                         void_response_json, voided_rows_out,
                                         err);
 }
 
-enum ep_status store_usage_summary_get(struct store *store,
-                                       const char *promotion_id,
-                                       const char *usage_date,
-                                       const char *customer_id,
-                                       struct store_usage_summary *out,
-                                       struct ep_error *err)
+enum ep_status
+store_usage_summary_get(struct store *store, const char *promotion_id,
+                        const char *usage_date, const char *customer_id,
+                        struct store_usage_summary *out, struct ep_error *err)
 {
     return store->ops->usage_summary_get(store, promotion_id, usage_date,
                                          customer_id, out, err);
