@@ -183,25 +183,28 @@ void ep_money_format_fixed(int64_t hundredths, char out[EP_MONEY_TEXT_MAX])
 
 void ep_money_format_display(int64_t hundredths, char out[EP_MONEY_TEXT_MAX])
 {
-    char digits[EP_MONEY_TEXT_MAX];
+    char digits[24];
     uint64_t magnitude = hundredths < 0 ? (uint64_t)0 - (uint64_t)hundredths
                                         : (uint64_t)hundredths;
-    size_t len;
+    uint64_t cents = magnitude % 100;
+    size_t len = write_digits(magnitude / 100, digits);
     size_t pos = 0;
 
-    snprintf(digits, sizeof(digits), "%" PRIu64, magnitude / 100);
-    len = strlen(digits);
-    pos += (size_t)snprintf(out, EP_MONEY_TEXT_MAX, "%sRp ",
-                            hundredths < 0 ? "-" : "");
-    for (size_t i = 0; i < len && pos + 2 < EP_MONEY_TEXT_MAX; i++) {
+    if (hundredths < 0)
+        out[pos++] = '-';
+    memcpy(out + pos, "Rp ", 3);
+    pos += 3;
+    for (size_t i = 0; i < len; i++) {
         if (i > 0 && (len - i) % 3 == 0)
             out[pos++] = '.';
         out[pos++] = digits[i];
     }
+    if (cents != 0) {
+        out[pos++] = ',';
+        out[pos++] = (char)('0' + cents / 10);
+        out[pos++] = (char)('0' + cents % 10);
+    }
     out[pos] = '\0';
-    if (magnitude % 100 != 0)
-        snprintf(out + pos, EP_MONEY_TEXT_MAX - pos, ",%02" PRIu64,
-                 magnitude % 100);
 }
 
 int64_t ep_money_percent_of(int64_t amount, int32_t percent_hundredths)
@@ -232,6 +235,23 @@ static int compare_shares(const void *a, const void *b)
     if (x->weight != y->weight)
         return x->weight > y->weight ? -1 : 1;
     return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Sorts shares largest first: insertion sort for the few lines of a cart,
+ * qsort beyond. */
+static void sort_shares(struct ep_money_share *shares, size_t n)
+{
+    if (n > 64) {
+        qsort(shares, n, sizeof(*shares), compare_shares);
+        return;
+    }
+    for (size_t a = 1; a < n; a++) {
+        struct ep_money_share moving = shares[a];
+        size_t b = a;
+        for (; b > 0 && compare_shares(&moving, &shares[b - 1]) < 0; b--)
+            shares[b] = shares[b - 1];
+        shares[b] = moving;
+    }
 }
 
 /* Gives one hundredth to each of the k largest shares, by scanning: for
@@ -277,7 +297,7 @@ void ep_money_allocate(int64_t total, const int64_t *weights, size_t n,
         give_largest(scratch, n, (size_t)left, parts_out);
         return;
     }
-    qsort(scratch, n, sizeof(*scratch), compare_shares);
+    sort_shares(scratch, n);
     for (size_t k = 0; k < (size_t)left && k < n; k++)
         parts_out[scratch[k].index] += 1;
 }

@@ -27,6 +27,27 @@ const char *detail_format(struct ep_arena *arena, const char *fmt, ...)
     return ep_arena_strdup(arena, text);
 }
 
+const char *detail_join(struct ep_arena *arena, const char *const *parts,
+                        size_t count)
+{
+    size_t len = 0;
+    char *text;
+
+    for (size_t i = 0; i < count; i++)
+        len += strlen(parts[i]);
+    text = ep_arena_alloc(arena, len + 1);
+    if (text == NULL)
+        return NULL;
+    len = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t n = strlen(parts[i]);
+        memcpy(text + len, parts[i], n);
+        len += n;
+    }
+    text[len] = '\0';
+    return text;
+}
+
 /* Joins a list as "a, b or c" into out. */
 static void join_list(const struct id_list *list, const char *last_sep,
                       char *out, size_t size)

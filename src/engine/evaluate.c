@@ -92,7 +92,7 @@ static uint32_t add_candidate(struct evaluation *ev, uint32_t index, bool typed)
         return ev->positions[index];
     if (ev->count == ev->capacity) {
         size_t capacity = ev->capacity * 2 + 16;
-        grown = ep_arena_calloc(ev->ctx.arena, capacity, sizeof(*grown));
+        grown = ep_arena_alloc(ev->ctx.arena, capacity * sizeof(*grown));
         if (grown == NULL)
             return 0;
         if (ev->count > 0)
@@ -100,9 +100,11 @@ static uint32_t add_candidate(struct evaluation *ev, uint32_t index, bool typed)
         ev->candidates = grown;
         ev->capacity = capacity;
     }
-    ev->candidates[ev->count].item.p = &ev->ctx.set->promotions[index];
-    ev->candidates[ev->count].index = index;
-    ev->candidates[ev->count].typed = typed;
+    ev->candidates[ev->count] = (struct candidate){
+        .item = { .p = &ev->ctx.set->promotions[index] },
+        .index = index,
+        .typed = typed,
+    };
     ev->positions[index] = (uint32_t)++ev->count;
     return ev->positions[index];
 }
@@ -307,9 +309,9 @@ static enum ep_status pass_init(struct evaluation *ev, struct pass *pass,
     struct ep_arena *arena = ev->ctx.arena;
 
     memset(pass, 0, sizeof(*pass));
-    pass->order = ep_arena_calloc(arena, capacity + 1, sizeof(*pass->order));
+    pass->order = ep_arena_alloc(arena, (capacity + 1) * sizeof(*pass->order));
     pass->outcomes =
-        ep_arena_calloc(arena, capacity + 1, sizeof(*pass->outcomes));
+        ep_arena_alloc(arena, (capacity + 1) * sizeof(*pass->outcomes));
     pass->lines =
         ep_arena_calloc(arena, ev->ctx.cart->line_count, sizeof(*pass->lines));
     if (!pass->order || !pass->outcomes || !pass->lines)
@@ -539,8 +541,8 @@ static enum ep_status build_not_applied(struct evaluation *ev,
                                         struct eval_result *r)
 {
     r->not_applied =
-        ep_arena_calloc(ev->ctx.arena, ev->count + ev->unknown_count + 1,
-                        sizeof(*r->not_applied));
+        ep_arena_alloc(ev->ctx.arena, (ev->count + ev->unknown_count + 1) *
+                                          sizeof(*r->not_applied));
     if (r->not_applied == NULL)
         return EP_ERR_NOMEM;
     for (size_t c = 0; c < ev->count; c++) {

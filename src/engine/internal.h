@@ -343,6 +343,11 @@ enum ep_status promotion_json_build(struct ep_arena *arena,
 
 /* ---- detail.c --------------------------------------------------------- */
 
+/* Concatenates parts into the arena (no formatting: cheap); NULL on
+ * failure. */
+const char *detail_join(struct ep_arena *arena, const char *const *parts,
+                        size_t count);
+
 /* printf into the arena; NULL on failure. */
 const char *detail_format(struct ep_arena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

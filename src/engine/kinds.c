@@ -117,12 +117,14 @@ static void fail_min_purchase(struct turn *t, struct pass_outcome *o,
     char have[EP_MONEY_TEXT_MAX];
     char add[EP_MONEY_TEXT_MAX];
 
+    const char *parts[] = { "min purchase ", need, ", eligible ", have,
+                            ": add ",        add };
+
     ep_money_format_display(min_purchase, need);
     ep_money_format_display(eligible, have);
     ep_money_format_display(min_purchase - eligible, add);
     fail(o, REASON_MIN_PURCHASE_NOT_MET,
-         detail_format(t->ctx->arena, "min purchase %s, eligible %s: add %s",
-                       need, have, add));
+         detail_join(t->ctx->arena, parts, sizeof(parts) / sizeof(parts[0])));
 }
 
 /* ---- percent, fixed, fixed_price, tiered ------------------------------ */

@@ -82,12 +82,13 @@ static int compare_dearest(const void *a, const void *b)
     return (x->place > y->place) - (x->place < y->place);
 }
 
-/* Sorts with cmp: insertion sort for the short lists carts have, qsort
- * beyond. */
+/* Sorts with cmp: insertion sort for the short lists carts have (the
+ * lists are mostly in order already: units come line by line, places in
+ * order), qsort beyond. */
 static void units_sort(struct unit *units, size_t count,
                        int (*cmp)(const void *, const void *))
 {
-    if (count > 32) {
+    if (count > 96) {
         qsort(units, count, sizeof(*units), cmp);
         return;
     }
