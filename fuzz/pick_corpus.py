@@ -12,7 +12,8 @@ chosen files are copied into fuzz/corpus/TARGET under their libFuzzer
 names (a hash of the content). Prints what the seeds cover, what the
 candidates add, and what the chosen ones add.
 
-  build-fuzz/fuzz/fuzz_cart -merge=1 -use_counters=0 /tmp/m fuzz/corpus/fuzz_cart RUN_CORPUS
+  build-fuzz/fuzz/fuzz_cart -merge=1 -use_counters=0 /tmp/m \\
+      fuzz/corpus/fuzz_cart RUN_CORPUS
   fuzz/pick_corpus.py fuzz_cart /tmp/m
 """
 import os

@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 [ "$#" -gt 0 ] && shift
-targets=${*:-fuzz_sync_payload fuzz_rules_compile fuzz_cart fuzz_http fuzz_config}
+all="fuzz_sync_payload fuzz_rules_compile fuzz_cart fuzz_http fuzz_config"
+targets=${*:-$all}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 CC=clang cmake -B build-fuzz -S . -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -69,8 +69,8 @@ struct store *faults_store_open(const struct faults_db *db, bool normal);
  * Reads the state of the file at path. stable leaves out the columns a
  * run's clock writes (synced_at, used_at, created_at, last_used_at, the
  * sync state's times and data version), to compare two databases that got
- * the same data at different times. Fails the test unless PRAGMA integrity_check
- * says ok.
+ * the same data at different times. Fails the test unless PRAGMA
+ * integrity_check says ok.
  */
 void faults_state_read(const char *path, bool stable, struct faults_state *out);
 
