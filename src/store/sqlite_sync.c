@@ -19,8 +19,7 @@
 #define PROMOTION_COLUMN_COUNT 33
 
 /* Binds an optional integer column. */
-static int bind_optional(sqlite3_stmt *stmt, int index, bool has,
-                         int64_t value)
+static int bind_optional(sqlite3_stmt *stmt, int index, bool has, int64_t value)
 {
     if (!has)
         return sqlite3_bind_null(stmt, index);
@@ -31,9 +30,16 @@ static int bind_promotion(sqlite3_stmt *stmt, const struct promo_record *p,
                           const char *synced_at)
 {
     int rc = SQLITE_OK;
-    const char *texts[] = { p->id, p->code, p->name, p->description,
-                            p->terms_conditions, p->company_id, p->brand_id,
-                            p->store_id, p->promo_type, p->apply_to,
+    const char *texts[] = { p->id,
+                            p->code,
+                            p->name,
+                            p->description,
+                            p->terms_conditions,
+                            p->company_id,
+                            p->brand_id,
+                            p->store_id,
+                            p->promo_type,
+                            p->apply_to,
                             p->execution_stage };
     const bool flags[] = { p->is_active, p->is_auto_apply, p->require_voucher,
                            p->member_only, p->is_stackable };
@@ -92,10 +98,17 @@ static void read_optional(sqlite3_stmt *stmt, int column, bool *has,
 static bool read_promotion(sqlite3_stmt *stmt, struct ep_arena *arena,
                            struct promo_record *p)
 {
-    const char **texts[] = { &p->id, &p->code, &p->name, &p->description,
-                             &p->terms_conditions, &p->company_id,
-                             &p->brand_id, &p->store_id, &p->promo_type,
-                             &p->apply_to, &p->execution_stage };
+    const char **texts[] = { &p->id,
+                             &p->code,
+                             &p->name,
+                             &p->description,
+                             &p->terms_conditions,
+                             &p->company_id,
+                             &p->brand_id,
+                             &p->store_id,
+                             &p->promo_type,
+                             &p->apply_to,
+                             &p->execution_stage };
     bool *flags[] = { &p->is_active, &p->is_auto_apply, &p->require_voucher,
                       &p->member_only, &p->is_stackable };
     bool ok = true;
@@ -127,8 +140,8 @@ static bool read_promotion(sqlite3_stmt *stmt, struct ep_arena *arena,
     p->compiled_at = sqlite_column_dup(stmt, 30, arena);
     p->synced_at = sqlite_column_dup(stmt, 31, arena);
     p->last_used_at = sqlite_column_dup(stmt, 32, arena);
-    return ok && (p->rules_json != NULL || sqlite3_column_type(stmt, 23) ==
-                                               SQLITE_NULL);
+    return ok && (p->rules_json != NULL ||
+                  sqlite3_column_type(stmt, 23) == SQLITE_NULL);
 }
 
 /* Grows an arena array of records by doubling; false when out of memory. */
@@ -183,8 +196,7 @@ enum ep_status sqlite_promotions_load(struct store *store,
     return EP_OK;
 }
 
-enum ep_status sqlite_holidays_load(struct store *store,
-                                    struct ep_arena *arena,
+enum ep_status sqlite_holidays_load(struct store *store, struct ep_arena *arena,
                                     struct holiday_record **out,
                                     size_t *count_out, struct ep_error *err)
 {
@@ -326,17 +338,92 @@ static enum ep_status delete_removed(struct sqlite_store *s,
 }
 
 /* Replaces the rows that came: remember, delete, insert. */
-static enum ep_status write_incoming(struct sqlite_store *s,
-                                     const struct store_sync_batch *b,
-                                     struct ep_error *err)
+/*
+ * A batch this large writes the promotions table's own indexes afresh:
+ * they are dropped before the rows go in and made again after, inside the
+ * same transaction (a rollback brings them back as they were). Building an
+ * index once from the finished table beats updating it row by row.
+ */
+#define BULK_ROWS        2000
+#define BULK_INDEXES_MAX 32
+
+struct bulk_indexes {
+    char *name[BULK_INDEXES_MAX]; /* index names; owned */
+    char *sql[BULK_INDEXES_MAX];  /* their CREATE INDEX statements; owned */
+    size_t count;
+};
+
+static void bulk_indexes_free(struct bulk_indexes *set)
 {
-    enum ep_status status;
+    for (size_t i = 0; i < set->count; i++) {
+        ep_free(set->name[i]);
+        ep_free(set->sql[i]);
+    }
+    set->count = 0;
+}
+
+/* Reads the promotions table's named indexes into set. */
+static enum ep_status bulk_indexes_read(struct sqlite_store *s,
+                                        struct bulk_indexes *set,
+                                        struct ep_error *err)
+{
+    static const char query[] =
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+        "tbl_name = 'promotions' AND sql IS NOT NULL ORDER BY name";
+    sqlite3_stmt *stmt = NULL;
+    enum ep_status status = EP_OK;
+    int rc = sqlite3_prepare_v2(s->db, query, -1, &stmt, NULL);
+
+    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW &&
+           set->count < BULK_INDEXES_MAX) {
+        size_t i = set->count;
+        set->name[i] = ep_strdup((const char *)sqlite3_column_text(stmt, 0));
+        set->sql[i] = ep_strdup((const char *)sqlite3_column_text(stmt, 1));
+        set->count++;
+        if (set->name[i] == NULL || set->sql[i] == NULL)
+            status = ep_error_set(err, EP_ERR_NOMEM, NULL, "out of memory");
+        rc = status == EP_OK ? SQLITE_OK : SQLITE_NOMEM;
+    }
+    if (status == EP_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        status = sqlite_fail(s, rc, "read indexes", err);
+    sqlite3_finalize(stmt);
+    return status;
+}
+
+/* Drops the indexes read into set. */
+static enum ep_status bulk_indexes_drop(struct sqlite_store *s,
+                                        struct bulk_indexes *set,
+                                        struct ep_error *err)
+{
+    enum ep_status status = bulk_indexes_read(s, set, err);
+
+    for (size_t i = 0; status == EP_OK && i < set->count; i++) {
+        char drop[256];
+        snprintf(drop, sizeof(drop), "DROP INDEX \"%s\"", set->name[i]);
+        status = sqlite_exec(s, drop, "drop index for a bulk sync", err);
+    }
+    return status;
+}
+
+static enum ep_status bulk_indexes_make(struct sqlite_store *s,
+                                        struct bulk_indexes *set,
+                                        struct ep_error *err)
+{
+    enum ep_status status = EP_OK;
+
+    for (size_t i = 0; status == EP_OK && i < set->count; i++)
+        status =
+            sqlite_exec(s, set->sql[i], "make index after a bulk sync", err);
+    return status;
+}
+
+static enum ep_status insert_incoming(struct sqlite_store *s,
+                                      const struct store_sync_batch *b,
+                                      struct ep_error *err)
+{
+    enum ep_status status = EP_OK;
     sqlite3_stmt *stmt;
 
-    status = run_with_text(s, SQ_KEEP_FILL, NULL, "keep local columns", err);
-    if (status == EP_OK)
-        status = run_with_text(s, SQ_DELETE_INCOMING, NULL,
-                               "replace promotions", err);
     for (size_t i = 0; status == EP_OK && i < b->item_count; i++) {
         stmt = sqlite_stmt(s, SQ_PROMOTION_INSERT, err);
         if (stmt == NULL)
@@ -350,6 +437,28 @@ static enum ep_status write_incoming(struct sqlite_store *s,
             ep_error_prefix_field(err, field);
         }
     }
+    return status;
+}
+
+static enum ep_status write_incoming(struct sqlite_store *s,
+                                     const struct store_sync_batch *b,
+                                     struct ep_error *err)
+{
+    struct bulk_indexes indexes = { { NULL }, { NULL }, 0 };
+    bool bulk = b->item_count >= BULK_ROWS;
+    enum ep_status status;
+
+    status = run_with_text(s, SQ_KEEP_FILL, NULL, "keep local columns", err);
+    if (status == EP_OK)
+        status = run_with_text(s, SQ_DELETE_INCOMING, NULL,
+                               "replace promotions", err);
+    if (status == EP_OK && bulk)
+        status = bulk_indexes_drop(s, &indexes, err);
+    if (status == EP_OK)
+        status = insert_incoming(s, b, err);
+    if (status == EP_OK && bulk)
+        status = bulk_indexes_make(s, &indexes, err);
+    bulk_indexes_free(&indexes);
     return status;
 }
 
@@ -389,8 +498,7 @@ static enum ep_status apply_batch(struct sqlite_store *s,
     if (status == EP_OK)
         status = write_incoming(s, b, err);
     if (status == EP_OK && b->replace_holidays)
-        status = replace_holidays(s, "cms", b->holidays, b->holiday_count,
-                                  err);
+        status = replace_holidays(s, "cms", b->holidays, b->holiday_count, err);
     if (status == EP_OK)
         status = save_state(s, b, err);
     counts->updated = existing;
@@ -475,9 +583,8 @@ static void read_sync_log(sqlite3_stmt *stmt, struct ep_arena *arena,
     e->edge_version = sqlite_column_dup(stmt, 17, arena);
 }
 
-enum ep_status sqlite_sync_log_recent(struct store *store,
-                                      const char *store_id, size_t limit,
-                                      struct ep_arena *arena,
+enum ep_status sqlite_sync_log_recent(struct store *store, const char *store_id,
+                                      size_t limit, struct ep_arena *arena,
                                       struct store_sync_log **out,
                                       size_t *count_out, struct ep_error *err)
 {
@@ -531,12 +638,10 @@ enum ep_status sqlite_sync_stats_get(struct store *store, const char *store_id,
     return EP_OK;
 }
 
-enum ep_status sqlite_sync_state_get(struct store *store,
-                                     const char *company_id,
-                                     const char *store_id,
-                                     struct ep_arena *arena,
-                                     struct store_sync_state *out,
-                                     struct ep_error *err)
+enum ep_status
+sqlite_sync_state_get(struct store *store, const char *company_id,
+                      const char *store_id, struct ep_arena *arena,
+                      struct store_sync_state *out, struct ep_error *err)
 {
     struct sqlite_store *s = sqlite_store_of(store);
     sqlite3_stmt *stmt = sqlite_stmt(s, SQ_SYNC_STATE_GET, err);
