@@ -446,14 +446,16 @@ static enum ep_status write_incoming(struct sqlite_store *s,
 {
     struct bulk_indexes indexes = { { NULL }, { NULL }, 0 };
     bool bulk = b->item_count >= BULK_ROWS;
-    enum ep_status status;
+    enum ep_status status = EP_OK;
 
-    status = run_with_text(s, SQ_KEEP_FILL, NULL, "keep local columns", err);
+    if (bulk)
+        status = bulk_indexes_drop(s, &indexes, err);
+    if (status == EP_OK)
+        status = run_with_text(s, SQ_KEEP_FILL, NULL, "keep local columns",
+                               err);
     if (status == EP_OK)
         status = run_with_text(s, SQ_DELETE_INCOMING, NULL,
                                "replace promotions", err);
-    if (status == EP_OK && bulk)
-        status = bulk_indexes_drop(s, &indexes, err);
     if (status == EP_OK)
         status = insert_incoming(s, b, err);
     if (status == EP_OK && bulk)
