@@ -8,6 +8,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
+./scripts/lint.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
 cmake -B build -S . -DCMAKE_BUILD_TYPE=RelWithDebInfo
