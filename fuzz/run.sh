@@ -3,7 +3,7 @@
 # clang (ASan + UBSan, build-fuzz/) and runs each for SECONDS (default 60)
 # over its corpus in fuzz/corpus/TARGET with its dictionary. The corpus in
 # the repository is only read: what a run adds goes to
-# build-fuzz/fuzz-work/TARGET/corpus. Exits non-zero on the first crash,
+# build-fuzz/fuzz-work/TARGET/corpus, emptied first. Exits non-zero on the first crash,
 # leak, sanitizer report or broken invariant, and leaves the input that
 # caused it in build-fuzz/fuzz-work/TARGET/ (crash-*, leak-*, timeout-*).
 #
@@ -26,6 +26,7 @@ cmake --build build-fuzz -j"$jobs" --target $targets
 
 for target in $targets; do
     work="build-fuzz/fuzz-work/$target"
+    rm -rf "$work"
     mkdir -p "$work/corpus"
     echo "== fuzz: $target for ${seconds}s" >&2
     if ! (cd "$work" &&
