@@ -3,9 +3,10 @@
 # clang (ASan + UBSan, build-fuzz/) and runs each for SECONDS (default 60)
 # over its corpus in fuzz/corpus/TARGET with its dictionary. The corpus in
 # the repository is only read: what a run adds goes to
-# build-fuzz/fuzz-work/TARGET/corpus, emptied first. Exits non-zero on the first crash,
-# leak, sanitizer report or broken invariant, and leaves the input that
-# caused it in build-fuzz/fuzz-work/TARGET/ (crash-*, leak-*, timeout-*).
+# build-fuzz/fuzz-work/TARGET/corpus, emptied first. Exits non-zero on the
+# first crash, leak, sanitizer report or broken invariant, and leaves the
+# input that caused it in build-fuzz/fuzz-work/TARGET/ (crash-*, leak-*,
+# timeout-*).
 #
 #   fuzz/run.sh                   every target, 60 s each (what CI runs)
 #   fuzz/run.sh 1800 fuzz_cart    one target, 30 minutes
