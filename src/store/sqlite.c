@@ -366,7 +366,8 @@ static enum ep_status apply_settings(struct sqlite_store *s,
         return err != NULL ? err->status : EP_ERR_DB;
     snprintf(sql, sizeof(sql),
              "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
-             "PRAGMA wal_autocheckpoint=4000; PRAGMA synchronous=%s",
+             "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-16384; "
+             "PRAGMA synchronous=%s",
              options->synchronous_normal ? "NORMAL" : "FULL");
     return sqlite_exec(s, sql, "apply settings", err);
 }
