@@ -184,14 +184,15 @@ const char *api_route_method(enum api_route_id id);
 #define API_METRIC_STATUS_COUNT 11
 
 /* Upper bounds of the latency histogram, microseconds; then +Inf. */
-#define API_METRIC_BUCKETS(X)                                        \
-    X(100)                                                           \
-    X(250)                                                           \
-    X(500)                                                           \
-    X(1000)                                                          \
-    X(2500)                                                          \
-    X(5000) X(10000) X(25000) X(50000) X(100000) X(250000) X(500000) \
-        X(1000000) X(2500000)
+#define API_METRIC_BUCKETS(X)                                           \
+    X(100)                                                              \
+    X(250)                                                              \
+    X(500)                                                              \
+    X(1000)                                                             \
+    X(2500)                                                             \
+    X(5000)                                                             \
+    X(10000) X(25000) X(50000) X(100000) X(250000) X(500000) X(1000000) \
+        X(2500000)
 #define API_METRIC_BUCKET_COUNT 15
 
 /* How a checkout ended, for edgepromo_commits_total. */
@@ -248,10 +249,10 @@ struct api_worker {
 
 /* One error an operator should see on the status page. */
 struct api_recent_event {
-    int64_t at;                            /* epoch seconds */
-    char what[API_RECENT_WHAT_MAX];        /* "GET /v1/..." or "sync full" */
-    unsigned http_status;                  /* 5xx; 0 for a sync */
-    char message[API_RECENT_MESSAGE_MAX];  /* the cause, as logged */
+    int64_t at;                           /* epoch seconds */
+    char what[API_RECENT_WHAT_MAX];       /* "GET /v1/..." or "sync full" */
+    unsigned http_status;                 /* 5xx; 0 for a sync */
+    char message[API_RECENT_MESSAGE_MAX]; /* the cause, as logged */
 };
 
 /*
@@ -269,8 +270,8 @@ void api_recent_note(struct api_server *server, const char *what,
                      unsigned http_status, const char *message);
 
 /* Copies up to max events, newest first; returns how many. */
-size_t api_recent_copy(struct api_server *server,
-                       struct api_recent_event *out, size_t max);
+size_t api_recent_copy(struct api_server *server, struct api_recent_event *out,
+                       size_t max);
 
 /* The thread that keeps the snapshot in step with the database. */
 struct api_watcher {

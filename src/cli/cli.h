@@ -22,16 +22,16 @@ struct cli_context {
     const char *config_path; /* --config FILE, or NULL */
     int argc;                /* the command's arguments, argv[0] = name */
     char **argv;
-    struct ep_error err;     /* the command's error, printed by main */
+    struct ep_error err; /* the command's error, printed by main */
 };
 
 typedef enum ep_status (*cli_command_fn)(struct cli_context *ctx);
 
 struct cli_command {
-    const char *name;       /* as typed */
-    cli_command_fn run;     /* handler */
-    const char *synopsis;   /* arguments, manual-page style */
-    const char *summary;    /* one line */
+    const char *name;     /* as typed */
+    cli_command_fn run;   /* handler */
+    const char *synopsis; /* arguments, manual-page style */
+    const char *summary;  /* one line */
 };
 
 /* The command table (commands.c), ended by a row with a NULL name. */

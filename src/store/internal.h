@@ -37,8 +37,7 @@ struct store_ops {
                                       struct ep_arena *arena,
                                       struct promo_record **out,
                                       size_t *count_out, struct ep_error *err);
-    enum ep_status (*holidays_load)(struct store *store,
-                                    struct ep_arena *arena,
+    enum ep_status (*holidays_load)(struct store *store, struct ep_arena *arena,
                                     struct holiday_record **out,
                                     size_t *count_out, struct ep_error *err);
     enum ep_status (*holidays_replace)(struct store *store, const char *source,
@@ -51,9 +50,8 @@ struct store_ops {
     enum ep_status (*sync_log_insert)(struct store *store,
                                       const struct store_sync_log *entry,
                                       struct ep_error *err);
-    enum ep_status (*sync_log_recent)(struct store *store,
-                                      const char *store_id, size_t limit,
-                                      struct ep_arena *arena,
+    enum ep_status (*sync_log_recent)(struct store *store, const char *store_id,
+                                      size_t limit, struct ep_arena *arena,
                                       struct store_sync_log **out,
                                       size_t *count_out, struct ep_error *err);
     enum ep_status (*sync_stats_get)(struct store *store, const char *store_id,

@@ -39,31 +39,31 @@
 
 #define PG_TS(col) "(" col " AT TIME ZONE 'UTC')"
 
-#define PROMOTION_COLUMNS                                                     \
-    "id, code, name, description, terms_conditions, company_id, brand_id, "   \
-    "store_id, promo_type, apply_to, execution_stage, execution_priority, "   \
-    "is_active, is_auto_apply, require_voucher, member_only, is_stackable, "  \
-    "start_date, end_date, time_start, time_end, valid_days, "                \
-    "exclude_holidays, rules_json, scope_json, targeting_json, max_uses, "    \
-    "max_uses_per_customer, max_uses_per_day, current_uses, compiled_at, "    \
+#define PROMOTION_COLUMNS                                                    \
+    "id, code, name, description, terms_conditions, company_id, brand_id, "  \
+    "store_id, promo_type, apply_to, execution_stage, execution_priority, "  \
+    "is_active, is_auto_apply, require_voucher, member_only, is_stackable, " \
+    "start_date, end_date, time_start, time_end, valid_days, "               \
+    "exclude_holidays, rules_json, scope_json, targeting_json, max_uses, "   \
+    "max_uses_per_customer, max_uses_per_day, current_uses, compiled_at, "   \
     "synced_at, last_used_at"
 
-#define PROMOTION_SELECT                                                      \
-    "id, code, name, description, terms_conditions, company_id, brand_id, "   \
-    "store_id, promo_type, apply_to, execution_stage, execution_priority, "   \
-    "is_active, is_auto_apply, require_voucher, member_only, is_stackable, "  \
-    "start_date, end_date, time_start, time_end, valid_days, "                \
-    "exclude_holidays, rules_json, scope_json, targeting_json, max_uses, "    \
-    "max_uses_per_customer, max_uses_per_day, current_uses, "                 \
-    PG_TS("compiled_at") ", " PG_TS("synced_at") ", " PG_TS("last_used_at")
+#define PROMOTION_SELECT                                                     \
+    "id, code, name, description, terms_conditions, company_id, brand_id, "  \
+    "store_id, promo_type, apply_to, execution_stage, execution_priority, "  \
+    "is_active, is_auto_apply, require_voucher, member_only, is_stackable, " \
+    "start_date, end_date, time_start, time_end, valid_days, "               \
+    "exclude_holidays, rules_json, scope_json, targeting_json, max_uses, "   \
+    "max_uses_per_customer, max_uses_per_day, current_uses, " PG_TS(         \
+        "compiled_at") ", " PG_TS("synced_at") ", " PG_TS("last_used_at")
 
-#define UNREPORTED_USES(id_param)                                             \
-    "(SELECT COUNT(*) FROM promotion_usage WHERE promotion_id = " id_param    \
+#define UNREPORTED_USES(id_param)                                          \
+    "(SELECT COUNT(*) FROM promotion_usage WHERE promotion_id = " id_param \
     " AND voided_at IS NULL AND reported_at IS NULL)"
 
 static const char *const stmt_sql[PG_COUNT] = {
-    [PG_WRITE_LOCK] = "SELECT pg_advisory_xact_lock(" PG_LOCK_CLASS ", "
-                      PG_LOCK_WRITE ")",
+    [PG_WRITE_LOCK] =
+        "SELECT pg_advisory_xact_lock(" PG_LOCK_CLASS ", " PG_LOCK_WRITE ")",
     [PG_SCHEMA_TABLE] = "SELECT COUNT(*) FROM pg_catalog.pg_class c "
                         "WHERE c.oid = to_regclass('schema_migrations')",
     [PG_SCHEMA_VERSION] = "SELECT COALESCE(MAX(version), 0) "
@@ -79,10 +79,12 @@ static const char *const stmt_sql[PG_COUNT] = {
         "$13::boolean, $14::boolean, $15::boolean, $16::boolean, "
         "$17::boolean, $18::date, $19::date, $20::time, $21::time, $22, "
         "$23::boolean, $24, $25, $26, $27::integer, $28::integer, "
-        "$29::integer, $30::integer + " UNREPORTED_USES("$1::text") ", "
-        "$31::timestamptz, $32::timestamptz, COALESCE($33::timestamptz, "
-        "(SELECT last_used_at FROM pg_temp.sync_keep "
-        "WHERE id = $1::text)))",
+        "$29::integer, $30::integer + " UNREPORTED_USES(
+            "$1::text") ", "
+                        "$31::timestamptz, $32::timestamptz, "
+                        "COALESCE($33::timestamptz, "
+                        "(SELECT last_used_at FROM pg_temp.sync_keep "
+                        "WHERE id = $1::text)))",
     [PG_HOLIDAYS_LOAD] = "SELECT date, name FROM holidays ORDER BY date",
     [PG_HOLIDAY_UPSERT] =
         "INSERT INTO holidays (date, name, source, updated_at) "
@@ -103,10 +105,13 @@ static const char *const stmt_sql[PG_COUNT] = {
         "SELECT id, sync_type, sync_status, promotions_received, "
         "promotions_added, promotions_updated, promotions_deleted, "
         "promotions_skipped, company_id, store_id, error_message, "
-        "error_details, " PG_TS("started_at") ", " PG_TS("completed_at") ", "
-        "duration_seconds, duration_ms, cms_version, edge_version "
-        "FROM promotion_sync_log WHERE store_id = $1 "
-        "ORDER BY started_at DESC, id DESC LIMIT $2::bigint",
+        "error_details, " PG_TS("started_at") ", " PG_TS(
+            "completed_at") ", "
+                            "duration_seconds, duration_ms, cms_version, "
+                            "edge_version "
+                            "FROM promotion_sync_log WHERE store_id = $1 "
+                            "ORDER BY started_at DESC, id DESC LIMIT "
+                            "$2::bigint",
     [PG_SYNC_STATS] =
         "SELECT COUNT(*), "
         "COUNT(*) FILTER (WHERE sync_status = 'success'), "
@@ -117,10 +122,10 @@ static const char *const stmt_sql[PG_COUNT] = {
         "FROM promotion_sync_log WHERE store_id = $1 AND started_at >= "
         "(((now() AT TIME ZONE 'UTC')::date - $2::integer)::timestamp "
         "AT TIME ZONE 'UTC')",
-    [PG_SYNC_STATE_GET] =
-        "SELECT cursor, server_time, " PG_TS("last_success_at") ", "
-        "data_version FROM sync_state WHERE company_id = $1 "
-        "AND store_id = $2",
+    [PG_SYNC_STATE_GET] = "SELECT cursor, server_time, " PG_TS(
+        "last_success_at") ", "
+                           "data_version FROM sync_state WHERE company_id = $1 "
+                           "AND store_id = $2",
     [PG_SYNC_STATE_SAVE] =
         "INSERT INTO sync_state (company_id, store_id, cursor, server_time, "
         "last_success_at, data_version) VALUES ($1, $2, $3, $4, "
@@ -163,10 +168,11 @@ static const char *const stmt_sql[PG_COUNT] = {
     [PG_USAGE_BUMP] = "UPDATE promotions SET current_uses = "
                       "COALESCE(current_uses, 0) + 1, "
                       "last_used_at = $2::timestamptz WHERE id = $1",
-    [PG_TXN_GET] = "SELECT transaction_id, order_number, store_id, brand_id, "
-                   "usage_date, response_json, " PG_TS("created_at") ", "
-                   PG_TS("voided_at") ", void_response_json "
-                   "FROM pos_transactions WHERE transaction_id = $1",
+    [PG_TXN_GET] =
+        "SELECT transaction_id, order_number, store_id, brand_id, "
+        "usage_date, response_json, " PG_TS("created_at") ", " PG_TS(
+            "voided_at") ", void_response_json "
+                         "FROM pos_transactions WHERE transaction_id = $1",
     [PG_TXN_INSERT] =
         "INSERT INTO pos_transactions (transaction_id, order_number, "
         "store_id, brand_id, usage_date, response_json, created_at) "
@@ -240,9 +246,9 @@ static void message_of(const char *text, char *out, size_t size)
 {
     size_t len;
 
-    snprintf(out, size, "%s", text != NULL && text[0] != '\0'
-                                  ? text
-                                  : "no message from the server");
+    snprintf(out, size, "%s",
+             text != NULL && text[0] != '\0' ? text
+                                             : "no message from the server");
     len = strlen(out);
     while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
         out[--len] = '\0';
@@ -281,8 +287,7 @@ static enum ep_status exec_params(struct pg_store *s, const char *sql, int n,
                                   const char *const *values, const char *what,
                                   struct ep_error *err)
 {
-    PGresult *res = PQexecParams(s->conn, sql, n, NULL, values, NULL, NULL,
-                                 0);
+    PGresult *res = PQexecParams(s->conn, sql, n, NULL, values, NULL, NULL, 0);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     enum ep_status status = EP_OK;
 
@@ -309,8 +314,9 @@ static enum ep_status setup_session(struct pg_store *s, struct ep_error *err)
                      "set up the session", err);
     pg_int_text(s->lock_timeout_ms, timeout);
     if (status == EP_OK)
-        status = exec_params(s, "SELECT set_config('lock_timeout', $1, "
-                                "false)",
+        status = exec_params(s,
+                             "SELECT set_config('lock_timeout', $1, "
+                             "false)",
                              1, values, "set lock_timeout", err);
     if (status == EP_OK && s->read_only)
         status = pg_exec(s, "SET default_transaction_read_only = on",
@@ -438,8 +444,9 @@ enum ep_status pg_run_guarded(struct pg_store *s, enum pg_stmt_id id, int n,
     status = pg_run_done(s, id, n, values, what, err);
     if (status == EP_OK)
         return pg_exec(s, "RELEASE SAVEPOINT ep_statement", what, err);
-    pg_exec(s, "ROLLBACK TO SAVEPOINT ep_statement; "
-               "RELEASE SAVEPOINT ep_statement",
+    pg_exec(s,
+            "ROLLBACK TO SAVEPOINT ep_statement; "
+            "RELEASE SAVEPOINT ep_statement",
             what, NULL);
     return status;
 }
@@ -473,8 +480,7 @@ const char *pg_value_dup(const PGresult *res, int row, int column,
                             (size_t)PQgetlength(res, row, column));
 }
 
-int64_t pg_value_int(const PGresult *res, int row, int column,
-                     int64_t fallback)
+int64_t pg_value_int(const PGresult *res, int row, int column, int64_t fallback)
 {
     const char *text;
     char *end = NULL;
@@ -578,14 +584,12 @@ void pg_rollback(struct pg_store *s)
     s->in_tx = false;
 }
 
-static enum ep_status pg_write_begin(struct store *store,
-                                     struct ep_error *err)
+static enum ep_status pg_write_begin(struct store *store, struct ep_error *err)
 {
     return pg_begin_locked(pg_store_of(store), "begin write", err);
 }
 
-static enum ep_status pg_write_commit(struct store *store,
-                                      struct ep_error *err)
+static enum ep_status pg_write_commit(struct store *store, struct ep_error *err)
 {
     struct pg_store *s = pg_store_of(store);
 
@@ -804,8 +808,7 @@ static enum ep_status check_url(const char *conninfo, struct ep_error *err)
                sizeof(message));
     PQfreemem(parse_error);
     return ep_error_set(err, EP_ERR_CONFIG, "db",
-                        "db: not a PostgreSQL URL libpq can read: %s",
-                        message);
+                        "db: not a PostgreSQL URL libpq can read: %s", message);
 }
 
 enum ep_status store_postgres_open(const char *conninfo,
@@ -823,16 +826,14 @@ enum ep_status store_postgres_open(const char *conninfo,
         return ep_error_set(err, EP_ERR_NOMEM, "db", "db: out of memory");
     s->base.ops = &pg_ops;
     s->read_only = options->read_only;
-    s->lock_timeout_ms = options->busy_timeout_ms > 0
-                             ? options->busy_timeout_ms
-                             : 5000;
+    s->lock_timeout_ms =
+        options->busy_timeout_ms > 0 ? options->busy_timeout_ms : 5000;
     s->conn = connect_url(conninfo);
     if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK) {
-        message_of(s->conn ? PQerrorMessage(s->conn) : "out of memory",
-                   message, sizeof(message));
+        message_of(s->conn ? PQerrorMessage(s->conn) : "out of memory", message,
+                   sizeof(message));
         status = ep_error_set(err, EP_ERR_IO, "db",
-                              "db: cannot connect to PostgreSQL: %s",
-                              message);
+                              "db: cannot connect to PostgreSQL: %s", message);
         goto fail;
     }
     status = setup_session(s, err);

@@ -56,13 +56,13 @@ enum pg_stmt_id {
 };
 
 struct pg_store {
-    struct store base;          /* first: the store API's view */
-    PGconn *conn;               /* the connection; owned */
-    bool prepared[PG_COUNT];    /* prepared on this connection */
-    bool temp_ready;            /* the sync temp tables exist */
-    bool in_tx;                 /* a transaction of ours is open */
-    bool read_only;             /* opened read-only */
-    int lock_timeout_ms;        /* lock_timeout of the session, ms */
+    struct store base;       /* first: the store API's view */
+    PGconn *conn;            /* the connection; owned */
+    bool prepared[PG_COUNT]; /* prepared on this connection */
+    bool temp_ready;         /* the sync temp tables exist */
+    bool in_tx;              /* a transaction of ours is open */
+    bool read_only;          /* opened read-only */
+    int lock_timeout_ms;     /* lock_timeout of the session, ms */
 };
 
 /* The backend of a generic store pointer. */
@@ -153,11 +153,11 @@ bool pg_grow_array(struct ep_arena *arena, void **items, size_t size,
 
 /* Backend functions implemented in postgres_sync.c and postgres_usage.c. */
 enum ep_status pg_promotions_load(struct store *store, struct ep_arena *arena,
-                                  struct promo_record **out,
-                                  size_t *count_out, struct ep_error *err);
+                                  struct promo_record **out, size_t *count_out,
+                                  struct ep_error *err);
 enum ep_status pg_holidays_load(struct store *store, struct ep_arena *arena,
-                                struct holiday_record **out,
-                                size_t *count_out, struct ep_error *err);
+                                struct holiday_record **out, size_t *count_out,
+                                struct ep_error *err);
 enum ep_status pg_holidays_replace(struct store *store, const char *source,
                                    const struct holiday_record *holidays,
                                    size_t count, struct ep_error *err);
@@ -181,12 +181,10 @@ enum ep_status pg_sync_state_get(struct store *store, const char *company_id,
                                  struct ep_error *err);
 enum ep_status pg_data_version(struct store *store, int64_t *out,
                                struct ep_error *err);
-enum ep_status pg_usage_counts_get(struct store *store,
-                                   const char *promotion_id,
-                                   const char *usage_date,
-                                   const char *customer_id,
-                                   struct store_usage_counts *out,
-                                   struct ep_error *err);
+enum ep_status
+pg_usage_counts_get(struct store *store, const char *promotion_id,
+                    const char *usage_date, const char *customer_id,
+                    struct store_usage_counts *out, struct ep_error *err);
 enum ep_status pg_usage_insert(struct store *store,
                                const struct store_usage_row *row,
                                struct ep_error *err);
@@ -198,18 +196,14 @@ enum ep_status pg_transaction_get(struct store *store,
 enum ep_status pg_transaction_insert(struct store *store,
                                      const struct store_transaction *txn,
                                      struct ep_error *err);
-enum ep_status pg_transaction_void(struct store *store,
-                                   const char *transaction_id,
-                                   const char *voided_at,
-                                   const char *void_response_json,
-                                   int64_t *voided_rows_out,
-                                   struct ep_error *err);
-enum ep_status pg_usage_summary_get(struct store *store,
-                                    const char *promotion_id,
-                                    const char *usage_date,
-                                    const char *customer_id,
-                                    struct store_usage_summary *out,
-                                    struct ep_error *err);
+enum ep_status
+pg_transaction_void(struct store *store, const char *transaction_id,
+                    const char *voided_at, const char *void_response_json,
+                    int64_t *voided_rows_out, struct ep_error *err);
+enum ep_status
+pg_usage_summary_get(struct store *store, const char *promotion_id,
+                     const char *usage_date, const char *customer_id,
+                     struct store_usage_summary *out, struct ep_error *err);
 
 /* Backup and restore (postgres_backup.c): PostgreSQL's own tools do it. */
 enum ep_status pg_backup_to(struct store *store, const char *path,

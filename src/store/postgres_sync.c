@@ -53,9 +53,16 @@ static void promotion_params_fill(struct promotion_params *pp,
                                   const struct promo_record *p,
                                   const char *synced_at)
 {
-    const char *texts[] = { p->id, p->code, p->name, p->description,
-                            p->terms_conditions, p->company_id, p->brand_id,
-                            p->store_id, p->promo_type, p->apply_to,
+    const char *texts[] = { p->id,
+                            p->code,
+                            p->name,
+                            p->description,
+                            p->terms_conditions,
+                            p->company_id,
+                            p->brand_id,
+                            p->store_id,
+                            p->promo_type,
+                            p->apply_to,
                             p->execution_stage };
     const bool flags[] = { p->is_active, p->is_auto_apply, p->require_voucher,
                            p->member_only, p->is_stackable };
@@ -88,8 +95,8 @@ static void promotion_params_fill(struct promotion_params *pp,
 }
 
 /* Reads an optional integer column. */
-static void read_optional(const PGresult *res, int row, int column,
-                          bool *has, int64_t *value)
+static void read_optional(const PGresult *res, int row, int column, bool *has,
+                          int64_t *value)
 {
     *has = !PQgetisnull(res, row, column);
     *value = pg_value_int(res, row, column, 0);
@@ -98,16 +105,23 @@ static void read_optional(const PGresult *res, int row, int column,
 static bool read_texts(const PGresult *res, int row, struct ep_arena *arena,
                        struct promo_record *p)
 {
-    const char **texts[] = { &p->id, &p->code, &p->name, &p->description,
-                             &p->terms_conditions, &p->company_id,
-                             &p->brand_id, &p->store_id, &p->promo_type,
-                             &p->apply_to, &p->execution_stage };
+    const char **texts[] = { &p->id,
+                             &p->code,
+                             &p->name,
+                             &p->description,
+                             &p->terms_conditions,
+                             &p->company_id,
+                             &p->brand_id,
+                             &p->store_id,
+                             &p->promo_type,
+                             &p->apply_to,
+                             &p->execution_stage };
     const int later[] = { 17, 18, 19, 20, 21, 23, 24, 25, 30, 31, 32 };
-    const char **later_slots[] = { &p->start_date, &p->end_date,
-                                   &p->time_start, &p->time_end,
+    const char **later_slots[] = { &p->start_date,      &p->end_date,
+                                   &p->time_start,      &p->time_end,
                                    &p->valid_days_json, &p->rules_json,
-                                   &p->scope_json, &p->targeting_json,
-                                   &p->compiled_at, &p->synced_at,
+                                   &p->scope_json,      &p->targeting_json,
+                                   &p->compiled_at,     &p->synced_at,
                                    &p->last_used_at };
     bool ok = true;
 
@@ -122,8 +136,8 @@ static bool read_texts(const PGresult *res, int row, struct ep_arena *arena,
     return ok;
 }
 
-static bool read_promotion(const PGresult *res, int row,
-                           struct ep_arena *arena, struct promo_record *p)
+static bool read_promotion(const PGresult *res, int row, struct ep_arena *arena,
+                           struct promo_record *p)
 {
     bool *flags[] = { &p->is_active, &p->is_auto_apply, &p->require_voucher,
                       &p->member_only, &p->is_stackable };
@@ -136,15 +150,14 @@ static bool read_promotion(const PGresult *res, int row,
     read_optional(res, row, 26, &p->has_max_uses, &p->max_uses);
     read_optional(res, row, 27, &p->has_max_uses_per_customer,
                   &p->max_uses_per_customer);
-    read_optional(res, row, 28, &p->has_max_uses_per_day,
-                  &p->max_uses_per_day);
+    read_optional(res, row, 28, &p->has_max_uses_per_day, &p->max_uses_per_day);
     p->current_uses = pg_value_int(res, row, 29, 0);
     return read_texts(res, row, arena, p);
 }
 
 enum ep_status pg_promotions_load(struct store *store, struct ep_arena *arena,
-                                  struct promo_record **out,
-                                  size_t *count_out, struct ep_error *err)
+                                  struct promo_record **out, size_t *count_out,
+                                  struct ep_error *err)
 {
     struct pg_store *s = pg_store_of(store);
     PGresult *res = NULL;
@@ -152,8 +165,8 @@ enum ep_status pg_promotions_load(struct store *store, struct ep_arena *arena,
     size_t count;
     enum ep_status status;
 
-    status = pg_query(s, PG_PROMOTIONS_LOAD, 0, NULL, &res,
-                      "load promotions", err);
+    status =
+        pg_query(s, PG_PROMOTIONS_LOAD, 0, NULL, &res, "load promotions", err);
     if (status != EP_OK)
         return status;
     count = (size_t)PQntuples(res);
@@ -172,8 +185,8 @@ enum ep_status pg_promotions_load(struct store *store, struct ep_arena *arena,
 }
 
 enum ep_status pg_holidays_load(struct store *store, struct ep_arena *arena,
-                                struct holiday_record **out,
-                                size_t *count_out, struct ep_error *err)
+                                struct holiday_record **out, size_t *count_out,
+                                struct ep_error *err)
 {
     struct pg_store *s = pg_store_of(store);
     PGresult *res = NULL;
@@ -181,8 +194,7 @@ enum ep_status pg_holidays_load(struct store *store, struct ep_arena *arena,
     size_t count;
     enum ep_status status;
 
-    status = pg_query(s, PG_HOLIDAYS_LOAD, 0, NULL, &res, "load holidays",
-                      err);
+    status = pg_query(s, PG_HOLIDAYS_LOAD, 0, NULL, &res, "load holidays", err);
     if (status != EP_OK)
         return status;
     count = (size_t)PQntuples(res);
@@ -217,8 +229,8 @@ static enum ep_status replace_holidays(struct pg_store *s, const char *source,
         values[0] = holidays[i].date;
         values[1] = holidays[i].name;
         values[2] = source;
-        status = pg_run_done(s, PG_HOLIDAY_UPSERT, 3, values,
-                             "store holiday", err);
+        status =
+            pg_run_done(s, PG_HOLIDAY_UPSERT, 3, values, "store holiday", err);
     }
     return status;
 }
@@ -241,8 +253,7 @@ enum ep_status pg_holidays_replace(struct store *store, const char *source,
 }
 
 /* Creates the session's temporary tables of sync runs, once. */
-static enum ep_status make_temp_tables(struct pg_store *s,
-                                       struct ep_error *err)
+static enum ep_status make_temp_tables(struct pg_store *s, struct ep_error *err)
 {
     enum ep_status status;
 
@@ -307,8 +318,7 @@ static enum ep_status write_incoming(struct pg_store *s,
     char field[48];
     enum ep_status status;
 
-    status = pg_run_done(s, PG_KEEP_FILL, 0, NULL, "keep local columns",
-                         err);
+    status = pg_run_done(s, PG_KEEP_FILL, 0, NULL, "keep local columns", err);
     if (status == EP_OK)
         status = pg_run_done(s, PG_DELETE_INCOMING, 0, NULL,
                              "replace promotions", err);
@@ -351,8 +361,7 @@ static enum ep_status apply_batch(struct pg_store *s,
     if (status == EP_OK)
         status = write_incoming(s, b, err);
     if (status == EP_OK && b->replace_holidays)
-        status = replace_holidays(s, "cms", b->holidays, b->holiday_count,
-                                  err);
+        status = replace_holidays(s, "cms", b->holidays, b->holiday_count, err);
     if (status == EP_OK)
         status = save_state(s, b, err);
     counts->updated = existing;
@@ -395,18 +404,27 @@ enum ep_status pg_sync_log_insert(struct store *store,
                                   struct ep_error *err)
 {
     struct pg_store *s = pg_store_of(store);
-    const int64_t numbers[] = { e->received, e->added,
-                                e->updated,  e->deleted,
-                                e->skipped,  e->duration_seconds,
+    const int64_t numbers[] = { e->received,   e->added,   e->updated,
+                                e->deleted,    e->skipped, e->duration_seconds,
                                 e->duration_ms };
     char texts[7][PG_INT_TEXT_MAX];
     const char *values[17] = {
-        e->sync_type,     e->sync_status,   texts[0],
-        texts[1],         texts[2],         texts[3],
-        texts[4],         e->company_id ? e->company_id : "",
-        e->store_id ? e->store_id : "",     e->error_message,
-        e->error_details, e->started_at,    e->completed_at,
-        texts[5],         texts[6],         e->cms_version,
+        e->sync_type,
+        e->sync_status,
+        texts[0],
+        texts[1],
+        texts[2],
+        texts[3],
+        texts[4],
+        e->company_id ? e->company_id : "",
+        e->store_id ? e->store_id : "",
+        e->error_message,
+        e->error_details,
+        e->started_at,
+        e->completed_at,
+        texts[5],
+        texts[6],
+        e->cms_version,
         e->edge_version,
     };
 
@@ -416,8 +434,8 @@ enum ep_status pg_sync_log_insert(struct store *store,
                        err);
 }
 
-static void read_sync_log(const PGresult *res, int row,
-                          struct ep_arena *arena, struct store_sync_log *e)
+static void read_sync_log(const PGresult *res, int row, struct ep_arena *arena,
+                          struct store_sync_log *e)
 {
     int64_t *numbers[] = { &e->received, &e->added, &e->updated, &e->deleted,
                            &e->skipped };
@@ -456,8 +474,8 @@ enum ep_status pg_sync_log_recent(struct store *store, const char *store_id,
     if (items == NULL)
         return ep_error_set(err, EP_ERR_NOMEM, NULL, "out of memory");
     pg_int_text((int64_t)limit, limit_text);
-    status = pg_query(s, PG_SYNC_LOG_RECENT, 2, values, &res,
-                      "read sync log", err);
+    status =
+        pg_query(s, PG_SYNC_LOG_RECENT, 2, values, &res, "read sync log", err);
     if (status != EP_OK)
         return status;
     count = (size_t)PQntuples(res);
@@ -480,8 +498,8 @@ enum ep_status pg_sync_stats_get(struct store *store, const char *store_id,
     enum ep_status status;
 
     pg_int_text(days, days_text);
-    status = pg_query(s, PG_SYNC_STATS, 2, values, &res, "read sync stats",
-                      err);
+    status =
+        pg_query(s, PG_SYNC_STATS, 2, values, &res, "read sync stats", err);
     if (status != EP_OK)
         return status;
     if (PQntuples(res) != 1) {
@@ -510,8 +528,8 @@ enum ep_status pg_sync_state_get(struct store *store, const char *company_id,
     enum ep_status status;
 
     memset(out, 0, sizeof(*out));
-    status = pg_query(s, PG_SYNC_STATE_GET, 2, values, &res,
-                      "read sync state", err);
+    status =
+        pg_query(s, PG_SYNC_STATE_GET, 2, values, &res, "read sync state", err);
     if (status != EP_OK)
         return status;
     if (PQntuples(res) > 0) {

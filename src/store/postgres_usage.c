@@ -23,19 +23,17 @@ static enum ep_status count_with(struct pg_store *s, enum pg_stmt_id id,
                       "count usage", err);
 }
 
-enum ep_status pg_usage_counts_get(struct store *store,
-                                   const char *promotion_id,
-                                   const char *usage_date,
-                                   const char *customer_id,
-                                   struct store_usage_counts *out,
-                                   struct ep_error *err)
+enum ep_status
+pg_usage_counts_get(struct store *store, const char *promotion_id,
+                    const char *usage_date, const char *customer_id,
+                    struct store_usage_counts *out, struct ep_error *err)
 {
     struct pg_store *s = pg_store_of(store);
     struct store_usage_counts counts = { 0 };
     enum ep_status status;
 
-    status = count_with(s, PG_PROMOTION_USES, promotion_id, NULL,
-                        &counts.total, err);
+    status = count_with(s, PG_PROMOTION_USES, promotion_id, NULL, &counts.total,
+                        err);
     if (status == EP_OK && usage_date != NULL)
         status = count_with(s, PG_USAGE_DAY, promotion_id, usage_date,
                             &counts.day, err);
@@ -54,10 +52,9 @@ enum ep_status pg_usage_insert(struct store *store,
     struct pg_store *s = pg_store_of(store);
     char money[3][EP_MONEY_TEXT_MAX];
     const char *values[14] = {
-        r->promotion_id, r->promotion_code, r->transaction_id,
-        r->order_number, r->customer_id,    r->customer_phone,
-        r->member_tier,  money[0],          money[1],
-        money[2],        r->brand_id,       r->store_id,
+        r->promotion_id, r->promotion_code, r->transaction_id, r->order_number,
+        r->customer_id,  r->customer_phone, r->member_tier,    money[0],
+        money[1],        money[2],          r->brand_id,       r->store_id,
         r->used_at,      r->usage_date,
     };
     const char *bump[2] = { r->promotion_id, r->used_at };
@@ -66,8 +63,8 @@ enum ep_status pg_usage_insert(struct store *store,
     ep_money_format_fixed(r->discount_amount, money[0]);
     ep_money_format_fixed(r->original_amount, money[1]);
     ep_money_format_fixed(r->final_amount, money[2]);
-    status = pg_run_guarded(s, PG_USAGE_INSERT, 14, values, "record usage",
-                            err);
+    status =
+        pg_run_guarded(s, PG_USAGE_INSERT, 14, values, "record usage", err);
     if (status != EP_OK)
         return status;
     return pg_run_done(s, PG_USAGE_BUMP, 2, bump, "count usage", err);
@@ -80,18 +77,18 @@ enum ep_status pg_transaction_get(struct store *store,
                                   struct ep_error *err)
 {
     struct pg_store *s = pg_store_of(store);
-    const char **fields[] = { &out->transaction_id, &out->order_number,
-                              &out->store_id,       &out->brand_id,
-                              &out->usage_date,     &out->response_json,
-                              &out->created_at,     &out->voided_at,
+    const char **fields[] = { &out->transaction_id,    &out->order_number,
+                              &out->store_id,          &out->brand_id,
+                              &out->usage_date,        &out->response_json,
+                              &out->created_at,        &out->voided_at,
                               &out->void_response_json };
     PGresult *res = NULL;
     enum ep_status status;
 
     memset(out, 0, sizeof(*out));
     *found = false;
-    status = pg_query(s, PG_TXN_GET, 1, &transaction_id, &res,
-                      "read checkout", err);
+    status =
+        pg_query(s, PG_TXN_GET, 1, &transaction_id, &res, "read checkout", err);
     if (status != EP_OK)
         return status;
     if (PQntuples(res) > 0) {
@@ -119,12 +116,10 @@ enum ep_status pg_transaction_insert(struct store *store,
                           "store checkout", err);
 }
 
-enum ep_status pg_transaction_void(struct store *store,
-                                   const char *transaction_id,
-                                   const char *voided_at,
-                                   const char *void_response_json,
-                                   int64_t *voided_rows_out,
-                                   struct ep_error *err)
+enum ep_status
+pg_transaction_void(struct store *store, const char *transaction_id,
+                    const char *voided_at, const char *void_response_json,
+                    int64_t *voided_rows_out, struct ep_error *err)
 {
     struct pg_store *s = pg_store_of(store);
     const char *values[3] = { transaction_id, voided_at, void_response_json };
@@ -133,8 +128,7 @@ enum ep_status pg_transaction_void(struct store *store,
 
     status = pg_run_done(s, PG_VOID_GIVE_BACK, 1, values, "void", err);
     if (status == EP_OK)
-        status = pg_run_changes(s, PG_VOID_MARK, 2, values, &rows, "void",
-                                err);
+        status = pg_run_changes(s, PG_VOID_MARK, 2, values, &rows, "void", err);
     if (status == EP_OK && voided_rows_out != NULL)
         *voided_rows_out = rows;
     if (status == EP_OK)
@@ -142,12 +136,10 @@ enum ep_status pg_transaction_void(struct store *store,
     return status;
 }
 
-enum ep_status pg_usage_summary_get(struct store *store,
-                                    const char *promotion_id,
-                                    const char *usage_date,
-                                    const char *customer_id,
-                                    struct store_usage_summary *out,
-                                    struct ep_error *err)
+enum ep_status
+pg_usage_summary_get(struct store *store, const char *promotion_id,
+                     const char *usage_date, const char *customer_id,
+                     struct store_usage_summary *out, struct ep_error *err)
 {
     struct pg_store *s = pg_store_of(store);
     const char *values[3] = { promotion_id, usage_date, customer_id };

@@ -17,28 +17,29 @@
 #include "common/money.h"
 #include "store/sqlite_internal.h"
 
-#define PROMOTION_COLUMNS                                                     \
-    "id, code, name, description, terms_conditions, company_id, brand_id, "   \
-    "store_id, promo_type, apply_to, execution_stage, execution_priority, "   \
-    "is_active, is_auto_apply, require_voucher, member_only, is_stackable, "  \
-    "start_date, end_date, time_start, time_end, valid_days, "                \
-    "exclude_holidays, rules_json, scope_json, targeting_json, max_uses, "    \
-    "max_uses_per_customer, max_uses_per_day, current_uses, compiled_at, "    \
+#define PROMOTION_COLUMNS                                                    \
+    "id, code, name, description, terms_conditions, company_id, brand_id, "  \
+    "store_id, promo_type, apply_to, execution_stage, execution_priority, "  \
+    "is_active, is_auto_apply, require_voucher, member_only, is_stackable, " \
+    "start_date, end_date, time_start, time_end, valid_days, "               \
+    "exclude_holidays, rules_json, scope_json, targeting_json, max_uses, "   \
+    "max_uses_per_customer, max_uses_per_day, current_uses, compiled_at, "   \
     "synced_at, last_used_at"
 
-#define UNREPORTED_USES(id_param)                                             \
-    "(SELECT COUNT(*) FROM promotion_usage WHERE promotion_id = " id_param    \
+#define UNREPORTED_USES(id_param)                                          \
+    "(SELECT COUNT(*) FROM promotion_usage WHERE promotion_id = " id_param \
     " AND voided_at IS NULL AND reported_at IS NULL)"
 
 static const char *const stmt_sql[SQ_COUNT] = {
-    [SQ_PROMOTIONS_LOAD] = "SELECT " PROMOTION_COLUMNS
-                           " FROM promotions ORDER BY id",
+    [SQ_PROMOTIONS_LOAD] =
+        "SELECT " PROMOTION_COLUMNS " FROM promotions ORDER BY id",
     [SQ_PROMOTION_INSERT] =
         "INSERT INTO promotions (" PROMOTION_COLUMNS ") VALUES (?1, ?2, ?3, "
         "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
         "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, "
-        "?30 + " UNREPORTED_USES("?1") ", ?31, ?32, COALESCE(?33, "
-        "(SELECT last_used_at FROM temp.sync_keep WHERE id = ?1)))",
+        "?30 + " UNREPORTED_USES(
+            "?1") ", ?31, ?32, COALESCE(?33, "
+                  "(SELECT last_used_at FROM temp.sync_keep WHERE id = ?1)))",
     [SQ_HOLIDAYS_LOAD] = "SELECT date, name FROM holidays ORDER BY date",
     [SQ_HOLIDAY_UPSERT] =
         "INSERT INTO holidays (date, name, source, updated_at) "
@@ -61,15 +62,14 @@ static const char *const stmt_sql[SQ_COUNT] = {
         "error_details, started_at, completed_at, duration_seconds, "
         "duration_ms, cms_version, edge_version FROM promotion_sync_log "
         "WHERE store_id = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2",
-    [SQ_SYNC_STATS] =
-        "SELECT COUNT(*), "
-        "COALESCE(SUM(sync_status = 'success'), 0), "
-        "COALESCE(SUM(sync_status = 'partial'), 0), "
-        "COALESCE(SUM(sync_status = 'failed'), 0), "
-        "COALESCE(AVG(duration_seconds), 0), "
-        "(SELECT COUNT(*) FROM promotions WHERE store_id = ?1) "
-        "FROM promotion_sync_log WHERE store_id = ?1 "
-        "AND started_at >= DATE('now', '-' || ?2 || ' days')",
+    [SQ_SYNC_STATS] = "SELECT COUNT(*), "
+                      "COALESCE(SUM(sync_status = 'success'), 0), "
+                      "COALESCE(SUM(sync_status = 'partial'), 0), "
+                      "COALESCE(SUM(sync_status = 'failed'), 0), "
+                      "COALESCE(AVG(duration_seconds), 0), "
+                      "(SELECT COUNT(*) FROM promotions WHERE store_id = ?1) "
+                      "FROM promotion_sync_log WHERE store_id = ?1 "
+                      "AND started_at >= DATE('now', '-' || ?2 || ' days')",
     [SQ_SYNC_STATE_GET] =
         "SELECT cursor, server_time, last_success_at, data_version "
         "FROM sync_state WHERE company_id = ?1 AND store_id = ?2",
@@ -173,11 +173,11 @@ static enum ep_status status_of_rc(int rc)
 enum ep_status sqlite_fail(struct sqlite_store *s, int rc, const char *what,
                            struct ep_error *err)
 {
-    const char *detail = s != NULL && s->db != NULL ? sqlite3_errmsg(s->db)
-                                                    : sqlite3_errstr(rc);
+    const char *detail =
+        s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
 
-    return ep_error_set(err, status_of_rc(rc), NULL, "database: %s: %s",
-                        what, detail);
+    return ep_error_set(err, status_of_rc(rc), NULL, "database: %s: %s", what,
+                        detail);
 }
 
 sqlite3_stmt *sqlite_stmt(struct sqlite_store *s, enum sqlite_stmt_id id,
@@ -188,8 +188,7 @@ sqlite3_stmt *sqlite_stmt(struct sqlite_store *s, enum sqlite_stmt_id id,
     assert(id < SQ_COUNT && stmt_sql[id] != NULL);
     if (s->stmts[id] == NULL) {
         rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
-                                SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
-                                NULL);
+                                SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL);
         if (rc != SQLITE_OK) {
             sqlite_fail(s, rc, "prepare", err);
             return NULL;
@@ -240,8 +239,7 @@ const char *sqlite_column_dup(sqlite3_stmt *stmt, int column,
                             (size_t)sqlite3_column_bytes(stmt, column));
 }
 
-enum ep_status sqlite_column_money(sqlite3_stmt *stmt, int column,
-                                   int64_t *out)
+enum ep_status sqlite_column_money(sqlite3_stmt *stmt, int column, int64_t *out)
 {
     const unsigned char *text;
 
@@ -290,8 +288,7 @@ enum ep_status sqlite_step_done(struct sqlite_store *s, sqlite3_stmt *stmt,
 /* ---- connection ------------------------------------------------------- */
 
 /* Creates the folder that will hold path, if it is missing. */
-static enum ep_status make_parent_folder(const char *path,
-                                         struct ep_error *err)
+static enum ep_status make_parent_folder(const char *path, struct ep_error *err)
 {
     char folder[1024];
     char *slash;
@@ -338,8 +335,8 @@ static int busy_wait(void *ctx, int attempts)
 {
     struct sqlite_store *s = ctx;
     long sleep_us = 1000L * (1 + (attempts > 30 ? 3 : attempts / 10));
-    struct timespec pause = { 0, (sleep_us + (attempts * 7919L) % 500) *
-                                     1000L };
+    struct timespec pause = { 0,
+                              (sleep_us + (attempts * 7919L) % 500) * 1000L };
 
     if (attempts == 0)
         s->busy_since_ms = monotonic_ms();
@@ -354,8 +351,8 @@ static enum ep_status apply_settings(struct sqlite_store *s,
                                      struct ep_error *err)
 {
     char sql[160];
-    int timeout = options->busy_timeout_ms > 0 ? options->busy_timeout_ms
-                                               : 5000;
+    int timeout =
+        options->busy_timeout_ms > 0 ? options->busy_timeout_ms : 5000;
 
     s->busy_timeout_ms = timeout;
     sqlite3_busy_handler(s->db, busy_wait, s);
@@ -597,8 +594,8 @@ static enum ep_status sqlite_integrity_check(struct store *store,
     sqlite3_stmt *stmt = NULL;
     const unsigned char *result;
     enum ep_status status = EP_OK;
-    int rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &stmt,
-                                NULL);
+    int rc =
+        sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &stmt, NULL);
 
     if (rc != SQLITE_OK)
         return sqlite_fail(s, rc, "integrity_check", err);
@@ -608,8 +605,7 @@ static enum ep_status sqlite_integrity_check(struct store *store,
     } else {
         result = sqlite3_column_text(stmt, 0);
         if (result == NULL || strcmp((const char *)result, "ok") != 0)
-            status = ep_error_set(err, EP_ERR_DB, "db",
-                                  "integrity_check: %s",
+            status = ep_error_set(err, EP_ERR_DB, "db", "integrity_check: %s",
                                   result ? (const char *)result : "no answer");
     }
     sqlite3_finalize(stmt);
@@ -653,9 +649,8 @@ enum ep_status store_sqlite_open(const char *path,
                                  struct store **out, struct ep_error *err)
 {
     struct sqlite_store *s = NULL;
-    int flags = options->read_only
-                    ? SQLITE_OPEN_READONLY
-                    : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int flags = options->read_only ? SQLITE_OPEN_READONLY
+                                   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     enum ep_status status;
     int rc;
 
@@ -670,10 +665,9 @@ enum ep_status store_sqlite_open(const char *path,
     s->base.ops = &sqlite_ops;
     rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        status = ep_error_set(err, status_of_rc(rc), "db",
-                              "db: cannot open %s: %s", path,
-                              s->db ? sqlite3_errmsg(s->db)
-                                    : sqlite3_errstr(rc));
+        status = ep_error_set(
+            err, status_of_rc(rc), "db", "db: cannot open %s: %s", path,
+            s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         goto fail;
     }
     status = apply_settings(s, options, err);

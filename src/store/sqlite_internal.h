@@ -110,8 +110,7 @@ enum ep_status sqlite_promotions_load(struct store *store,
                                       struct ep_arena *arena,
                                       struct promo_record **out,
                                       size_t *count_out, struct ep_error *err);
-enum ep_status sqlite_holidays_load(struct store *store,
-                                    struct ep_arena *arena,
+enum ep_status sqlite_holidays_load(struct store *store, struct ep_arena *arena,
                                     struct holiday_record **out,
                                     size_t *count_out, struct ep_error *err);
 enum ep_status sqlite_holidays_replace(struct store *store, const char *source,
@@ -124,28 +123,23 @@ enum ep_status sqlite_sync_apply(struct store *store,
 enum ep_status sqlite_sync_log_insert(struct store *store,
                                       const struct store_sync_log *entry,
                                       struct ep_error *err);
-enum ep_status sqlite_sync_log_recent(struct store *store,
-                                      const char *store_id, size_t limit,
-                                      struct ep_arena *arena,
+enum ep_status sqlite_sync_log_recent(struct store *store, const char *store_id,
+                                      size_t limit, struct ep_arena *arena,
                                       struct store_sync_log **out,
                                       size_t *count_out, struct ep_error *err);
 enum ep_status sqlite_sync_stats_get(struct store *store, const char *store_id,
                                      int days, struct store_sync_stats *out,
                                      struct ep_error *err);
-enum ep_status sqlite_sync_state_get(struct store *store,
-                                     const char *company_id,
-                                     const char *store_id,
-                                     struct ep_arena *arena,
-                                     struct store_sync_state *out,
-                                     struct ep_error *err);
+enum ep_status
+sqlite_sync_state_get(struct store *store, const char *company_id,
+                      const char *store_id, struct ep_arena *arena,
+                      struct store_sync_state *out, struct ep_error *err);
 enum ep_status sqlite_data_version(struct store *store, int64_t *out,
                                    struct ep_error *err);
-enum ep_status sqlite_usage_counts_get(struct store *store,
-                                       const char *promotion_id,
-                                       const char *usage_date,
-                                       const char *customer_id,
-                                       struct store_usage_counts *out,
-                                       struct ep_error *err);
+enum ep_status
+sqlite_usage_counts_get(struct store *store, const char *promotion_id,
+                        const char *usage_date, const char *customer_id,
+                        struct store_usage_counts *out, struct ep_error *err);
 enum ep_status sqlite_usage_insert(struct store *store,
                                    const struct store_usage_row *row,
                                    struct ep_error *err);
@@ -157,18 +151,14 @@ enum ep_status sqlite_transaction_get(struct store *store,
 enum ep_status sqlite_transaction_insert(struct store *store,
                                          const struct store_transaction *txn,
                                          struct ep_error *err);
-enum ep_status sqlite_transaction_void(struct store *store,
-                                       const char *transaction_id,
-                                       const char *voided_at,
-                                       const char *void_response_json,
-                                       int64_t *voided_rows_out,
-                                       struct ep_error *err);
-enum ep_status sqlite_usage_summary_get(struct store *store,
-                                        const char *promotion_id,
-                                        const char *usage_date,
-                                        const char *customer_id,
-                                        struct store_usage_summary *out,
-                                        struct ep_error *err);
+enum ep_status
+sqlite_transaction_void(struct store *store, const char *transaction_id,
+                        const char *voided_at, const char *void_response_json,
+                        int64_t *voided_rows_out, struct ep_error *err);
+enum ep_status
+sqlite_usage_summary_get(struct store *store, const char *promotion_id,
+                         const char *usage_date, const char *customer_id,
+                         struct store_usage_summary *out, struct ep_error *err);
 
 /* Backup and restore, in sqlite_backup.c. */
 enum ep_status sqlite_backup_to(struct store *store, const char *path,

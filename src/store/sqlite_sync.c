@@ -451,8 +451,8 @@ static enum ep_status write_incoming(struct sqlite_store *s,
     if (bulk)
         status = bulk_indexes_drop(s, &indexes, err);
     if (status == EP_OK)
-        status = run_with_text(s, SQ_KEEP_FILL, NULL, "keep local columns",
-                               err);
+        status =
+            run_with_text(s, SQ_KEEP_FILL, NULL, "keep local columns", err);
     if (status == EP_OK)
         status = run_with_text(s, SQ_DELETE_INCOMING, NULL,
                                "replace promotions", err);

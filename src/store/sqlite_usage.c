@@ -9,8 +9,7 @@
 #include "store/sqlite_internal.h"
 
 /* Runs a count statement bound to (promotion_id, second). */
-static enum ep_status count_with(struct sqlite_store *s,
-                                 enum sqlite_stmt_id id,
+static enum ep_status count_with(struct sqlite_store *s, enum sqlite_stmt_id id,
                                  const char *promotion_id, const char *second,
                                  int64_t *out, struct ep_error *err)
 {
@@ -23,19 +22,17 @@ static enum ep_status count_with(struct sqlite_store *s,
     return sqlite_step_int(s, stmt, out, "count usage", err);
 }
 
-enum ep_status sqlite_usage_counts_get(struct store *store,
-                                       const char *promotion_id,
-                                       const char *usage_date,
-                                       const char *customer_id,
-                                       struct store_usage_counts *out,
-                                       struct ep_error *err)
+enum ep_status
+sqlite_usage_counts_get(struct store *store, const char *promotion_id,
+                        const char *usage_date, const char *customer_id,
+                        struct store_usage_counts *out, struct ep_error *err)
 {
     struct sqlite_store *s = sqlite_store_of(store);
     struct store_usage_counts counts = { 0 };
     enum ep_status status;
 
-    status = count_with(s, SQ_PROMOTION_USES, promotion_id, NULL,
-                        &counts.total, err);
+    status = count_with(s, SQ_PROMOTION_USES, promotion_id, NULL, &counts.total,
+                        err);
     if (status == EP_OK && usage_date != NULL)
         status = count_with(s, SQ_USAGE_DAY, promotion_id, usage_date,
                             &counts.day, err);
@@ -53,9 +50,9 @@ enum ep_status sqlite_usage_insert(struct store *store,
 {
     struct sqlite_store *s = sqlite_store_of(store);
     sqlite3_stmt *stmt = sqlite_stmt(s, SQ_USAGE_INSERT, err);
-    const char *texts[] = { r->promotion_id, r->promotion_code,
+    const char *texts[] = { r->promotion_id,   r->promotion_code,
                             r->transaction_id, r->order_number,
-                            r->customer_id, r->customer_phone,
+                            r->customer_id,    r->customer_phone,
                             r->member_tier };
     enum ep_status status;
 
@@ -89,10 +86,10 @@ enum ep_status sqlite_transaction_get(struct store *store,
 {
     struct sqlite_store *s = sqlite_store_of(store);
     sqlite3_stmt *stmt = sqlite_stmt(s, SQ_TXN_GET, err);
-    const char **fields[] = { &out->transaction_id, &out->order_number,
-                              &out->store_id, &out->brand_id,
-                              &out->usage_date, &out->response_json,
-                              &out->created_at, &out->voided_at,
+    const char **fields[] = { &out->transaction_id,    &out->order_number,
+                              &out->store_id,          &out->brand_id,
+                              &out->usage_date,        &out->response_json,
+                              &out->created_at,        &out->voided_at,
                               &out->void_response_json };
     int rc;
 
@@ -121,8 +118,9 @@ enum ep_status sqlite_transaction_insert(struct store *store,
 {
     struct sqlite_store *s = sqlite_store_of(store);
     sqlite3_stmt *stmt = sqlite_stmt(s, SQ_TXN_INSERT, err);
-    const char *texts[] = { t->transaction_id, t->order_number, t->store_id,
-                            t->brand_id, t->usage_date, t->response_json,
+    const char *texts[] = { t->transaction_id, t->order_number,
+                            t->store_id,       t->brand_id,
+                            t->usage_date,     t->response_json,
                             t->created_at };
 
     if (stmt == NULL)
@@ -150,20 +148,18 @@ static enum ep_status void_step(struct sqlite_store *s, enum sqlite_stmt_id id,
     return sqlite_step_done(s, stmt, "void", err);
 }
 
-enum ep_status sqlite_transaction_void(struct store *store,
-                                       const char *transaction_id,
-                                       const char *voided_at,
-                                       const char *void_response_json,
-                                       int64_t *voided_rows_out,
-                                       struct ep_error *err)
+enum ep_status
+sqlite_transaction_void(struct store *store, const char *transaction_id,
+                        const char *voided_at, const char *void_response_json,
+                        int64_t *voided_rows_out, struct ep_error *err)
 {
     struct sqlite_store *s = sqlite_store_of(store);
     enum ep_status status;
 
     status = void_step(s, SQ_VOID_GIVE_BACK, transaction_id, NULL, NULL, err);
     if (status == EP_OK)
-        status = void_step(s, SQ_VOID_MARK, transaction_id, voided_at, NULL,
-                           err);
+        status =
+            void_step(s, SQ_VOID_MARK, transaction_id, voided_at, NULL, err);
     if (status == EP_OK && voided_rows_out != NULL)
         *voided_rows_out = sqlite3_changes64(s->db);
     if (status == EP_OK)
@@ -172,12 +168,10 @@ enum ep_status sqlite_transaction_void(struct store *store,
     return status;
 }
 
-enum ep_status sqlite_usage_summary_get(struct store *store,
-                                        const char *promotion_id,
-                                        const char *usage_date,
-                                        const char *customer_id,
-                                        struct store_usage_summary *out,
-                                        struct ep_error *err)
+enum ep_status
+sqlite_usage_summary_get(struct store *store, const char *promotion_id,
+                         const char *usage_date, const char *customer_id,
+                         struct store_usage_summary *out, struct ep_error *err)
 {
     struct sqlite_store *s = sqlite_store_of(store);
     sqlite3_stmt *stmt = sqlite_stmt(s, SQ_USAGE_SUMMARY, err);

@@ -73,8 +73,8 @@ enum ep_status store_schema_version(struct store *store, int *version_out,
  * the number applied; 0 when up to date, and then nothing is written.
  * EP_ERR_SCHEMA_NEWER when the database is newer than this program.
  */
-enum ep_status store_migrate(struct store *store, int target,
-                             int *applied_out, struct ep_error *err);
+enum ep_status store_migrate(struct store *store, int target, int *applied_out,
+                             struct ep_error *err);
 
 /* ---- promotions and holidays ----------------------------------------- */
 
@@ -103,19 +103,19 @@ enum ep_status store_holidays_replace(struct store *store, const char *source,
 
 /* What one sync run writes, in one transaction. */
 struct store_sync_batch {
-    bool full;                          /* delete this store's rows not sent */
-    const char *company_id;             /* whose promotions */
-    const char *store_id;               /* which store's */
-    const struct promo_record *items;   /* upserted; borrowed */
-    size_t item_count;                  /* entries in items */
-    const char *const *deleted_ids;     /* incremental deletes; borrowed */
-    size_t deleted_count;               /* entries in deleted_ids */
-    bool replace_holidays;              /* replace the "cms" holidays */
+    bool full;                        /* delete this store's rows not sent */
+    const char *company_id;           /* whose promotions */
+    const char *store_id;             /* which store's */
+    const struct promo_record *items; /* upserted; borrowed */
+    size_t item_count;                /* entries in items */
+    const char *const *deleted_ids;   /* incremental deletes; borrowed */
+    size_t deleted_count;             /* entries in deleted_ids */
+    bool replace_holidays;            /* replace the "cms" holidays */
     const struct holiday_record *holidays; /* when replace_holidays */
-    size_t holiday_count;               /* entries in holidays */
-    const char *cursor;                 /* CMS cursor to save; NULL: keep */
-    const char *server_time;            /* CMS time of this sync; may be NULL */
-    const char *synced_at;              /* UTC "YYYY-MM-DD HH:MM:SS" */
+    size_t holiday_count;                  /* entries in holidays */
+    const char *cursor;                    /* CMS cursor to save; NULL: keep */
+    const char *server_time; /* CMS time of this sync; may be NULL */
+    const char *synced_at;   /* UTC "YYYY-MM-DD HH:MM:SS" */
 };
 
 /* What a sync run changed. */
@@ -139,24 +139,24 @@ enum ep_status store_sync_apply(struct store *store,
 
 /* One row of promotion_sync_log. Strings borrowed (or arena-owned). */
 struct store_sync_log {
-    int64_t id;                   /* row id; set by reads */
-    const char *sync_type;        /* full, incremental, manual */
-    const char *sync_status;      /* success, failed, partial */
-    int64_t received;             /* promotions received */
-    int64_t added;                /* promotions added */
-    int64_t updated;              /* promotions updated */
-    int64_t deleted;              /* promotions deleted */
-    int64_t skipped;              /* promotions skipped as invalid */
-    const char *company_id;       /* whose sync */
-    const char *store_id;         /* which store's */
-    const char *error_message;    /* NULL on success */
-    const char *error_details;    /* JSON text or NULL */
-    const char *started_at;       /* UTC "YYYY-MM-DD HH:MM:SS" */
-    const char *completed_at;     /* UTC, or NULL */
-    int64_t duration_seconds;     /* whole seconds, as the seed has it */
-    int64_t duration_ms;          /* milliseconds */
-    const char *cms_version;      /* X-CMS-Version, or NULL */
-    const char *edge_version;     /* this program's version */
+    int64_t id;                /* row id; set by reads */
+    const char *sync_type;     /* full, incremental, manual */
+    const char *sync_status;   /* success, failed, partial */
+    int64_t received;          /* promotions received */
+    int64_t added;             /* promotions added */
+    int64_t updated;           /* promotions updated */
+    int64_t deleted;           /* promotions deleted */
+    int64_t skipped;           /* promotions skipped as invalid */
+    const char *company_id;    /* whose sync */
+    const char *store_id;      /* which store's */
+    const char *error_message; /* NULL on success */
+    const char *error_details; /* JSON text or NULL */
+    const char *started_at;    /* UTC "YYYY-MM-DD HH:MM:SS" */
+    const char *completed_at;  /* UTC, or NULL */
+    int64_t duration_seconds;  /* whole seconds, as the seed has it */
+    int64_t duration_ms;       /* milliseconds */
+    const char *cms_version;   /* X-CMS-Version, or NULL */
+    const char *edge_version;  /* this program's version */
 };
 
 /* Appends a log row (in its own transaction). */
@@ -175,12 +175,12 @@ enum ep_status store_sync_log_recent(struct store *store, const char *store_id,
 
 /* Totals of the sync log over the last days days (UTC dates). */
 struct store_sync_stats {
-    int64_t total;           /* runs */
-    int64_t successful;      /* status success */
-    int64_t partial;         /* status partial */
-    int64_t failed;          /* status failed */
-    double avg_duration_s;   /* mean duration_seconds; 0 when no runs */
-    int64_t promotions;      /* promotions stored now for the store */
+    int64_t total;         /* runs */
+    int64_t successful;    /* status success */
+    int64_t partial;       /* status partial */
+    int64_t failed;        /* status failed */
+    double avg_duration_s; /* mean duration_seconds; 0 when no runs */
+    int64_t promotions;    /* promotions stored now for the store */
 };
 
 enum ep_status store_sync_stats_get(struct store *store, const char *store_id,
@@ -196,8 +196,7 @@ struct store_sync_state {
 };
 
 /* Reads the sync state; all NULL/0 when the store never synced. */
-enum ep_status store_sync_state_get(struct store *store,
-                                    const char *company_id,
+enum ep_status store_sync_state_get(struct store *store, const char *company_id,
                                     const char *store_id,
                                     struct ep_arena *arena,
                                     struct store_sync_state *out,
@@ -246,29 +245,27 @@ struct store_usage_counts {
  * ask only for the counts a limit needs). A promotion not in the table has
  * total 0.
  */
-enum ep_status store_usage_counts_get(struct store *store,
-                                      const char *promotion_id,
-                                      const char *usage_date,
-                                      const char *customer_id,
-                                      struct store_usage_counts *out,
-                                      struct ep_error *err);
+enum ep_status
+store_usage_counts_get(struct store *store, const char *promotion_id,
+                       const char *usage_date, const char *customer_id,
+                       struct store_usage_counts *out, struct ep_error *err);
 
 /* One promotion_usage row. Strings borrowed. */
 struct store_usage_row {
-    const char *promotion_id;    /* kept even if the promotion goes */
-    const char *promotion_code;  /* kept on its own */
-    const char *transaction_id;  /* with promotion_id: unique */
-    const char *order_number;    /* may be NULL */
-    const char *customer_id;     /* may be NULL */
-    const char *customer_phone;  /* may be NULL */
-    const char *member_tier;     /* may be NULL */
-    int64_t discount_amount;     /* hundredths */
-    int64_t original_amount;     /* hundredths */
-    int64_t final_amount;        /* hundredths */
-    const char *brand_id;        /* cart's brand */
-    const char *store_id;        /* this store */
-    const char *used_at;         /* UTC "YYYY-MM-DD HH:MM:SS" */
-    const char *usage_date;      /* store-local "YYYY-MM-DD" */
+    const char *promotion_id;   /* kept even if the promotion goes */
+    const char *promotion_code; /* kept on its own */
+    const char *transaction_id; /* with promotion_id: unique */
+    const char *order_number;   /* may be NULL */
+    const char *customer_id;    /* may be NULL */
+    const char *customer_phone; /* may be NULL */
+    const char *member_tier;    /* may be NULL */
+    int64_t discount_amount;    /* hundredths */
+    int64_t original_amount;    /* hundredths */
+    int64_t final_amount;       /* hundredths */
+    const char *brand_id;       /* cart's brand */
+    const char *store_id;       /* this store */
+    const char *used_at;        /* UTC "YYYY-MM-DD HH:MM:SS" */
+    const char *usage_date;     /* store-local "YYYY-MM-DD" */
 };
 
 /*
@@ -282,14 +279,14 @@ enum ep_status store_usage_insert(struct store *store,
 
 /* A checkout as stored, for idempotent replies. */
 struct store_transaction {
-    const char *transaction_id;  /* key */
-    const char *order_number;    /* may be NULL */
-    const char *store_id;        /* this store */
-    const char *brand_id;        /* cart's brand */
-    const char *usage_date;      /* store-local date of the uses */
-    const char *response_json;   /* the checkout's response, verbatim */
-    const char *created_at;      /* UTC */
-    const char *voided_at;       /* UTC, or NULL while committed */
+    const char *transaction_id;     /* key */
+    const char *order_number;       /* may be NULL */
+    const char *store_id;           /* this store */
+    const char *brand_id;           /* cart's brand */
+    const char *usage_date;         /* store-local date of the uses */
+    const char *response_json;      /* the checkout's response, verbatim */
+    const char *created_at;         /* UTC */
+    const char *voided_at;          /* UTC, or NULL while committed */
     const char *void_response_json; /* the void's response, or NULL */
 };
 
@@ -297,8 +294,8 @@ struct store_transaction {
 enum ep_status store_transaction_get(struct store *store,
                                      const char *transaction_id,
                                      struct ep_arena *arena,
-                                     struct store_transaction *out,
-                                     bool *found, struct ep_error *err);
+                                     struct store_transaction *out, bool *found,
+                                     struct ep_error *err);
 
 /* Stores a checkout; inside store_write_begin/commit. */
 enum ep_status store_transaction_insert(struct store *store,
@@ -310,36 +307,31 @@ enum ep_status store_transaction_insert(struct store *store,
  * promotion its use back (current_uses - 1) and stores the void response.
  * Inside store_write_begin/commit. *voided_rows_out gets the rows marked.
  */
-enum ep_status store_transaction_void(struct store *store,
-                                      const char *transaction_id,
-                                      const char *voided_at,
-                                      const char *void_response_json,
-                                      int64_t *voided_rows_out,
-                                      struct ep_error *err);
+enum ep_status
+store_transaction_void(struct store *store, const char *transaction_id,
+                       const char *voided_at, const char *void_response_json,
+                       int64_t *voided_rows_out, struct ep_error *err);
 
 /* Usage of one promotion, for GET /v1/usage/{promotion_id}. */
 struct store_usage_summary {
-    int64_t current_uses;  /* as limits count the total */
-    int64_t local_uses;    /* unvoided local rows */
-    int64_t voided_uses;   /* voided local rows */
-    int64_t today_uses;    /* unvoided rows dated the given date */
-    int64_t customer_uses; /* unvoided rows of the given customer */
+    int64_t current_uses;   /* as limits count the total */
+    int64_t local_uses;     /* unvoided local rows */
+    int64_t voided_uses;    /* voided local rows */
+    int64_t today_uses;     /* unvoided rows dated the given date */
+    int64_t customer_uses;  /* unvoided rows of the given customer */
     int64_t discount_total; /* hundredths, unvoided local rows */
-    bool promotion_known;  /* the promotion is in the table */
+    bool promotion_known;   /* the promotion is in the table */
 };
 
-enum ep_status store_usage_summary_get(struct store *store,
-                                       const char *promotion_id,
-                                       const char *usage_date,
-                                       const char *customer_id,
-                                       struct store_usage_summary *out,
-                                       struct ep_error *err);
+enum ep_status
+store_usage_summary_get(struct store *store, const char *promotion_id,
+                        const char *usage_date, const char *customer_id,
+                        struct store_usage_summary *out, struct ep_error *err);
 
 /* ---- operations ------------------------------------------------------- */
 
 /* Runs the engine's own integrity check; EP_ERR_DB with its report. */
-enum ep_status store_integrity_check(struct store *store,
-                                     struct ep_error *err);
+enum ep_status store_integrity_check(struct store *store, struct ep_error *err);
 
 /* What store_backup_to copied. */
 struct store_backup_report {

@@ -14,11 +14,11 @@
 
 /* The PostgreSQL run: one database per program, one schema per test. */
 static struct {
-    const char *admin_url;  /* EDGEPROMO_TEST_PG_URL */
-    char db_name[64];       /* the run's database */
-    char db_url[1024];      /* a URL of that database */
-    PGconn *conn;           /* raw SQL on that database */
-    int next_schema;        /* numbers the tests' schemas */
+    const char *admin_url; /* EDGEPROMO_TEST_PG_URL */
+    char db_name[64];      /* the run's database */
+    char db_url[1024];     /* a URL of that database */
+    PGconn *conn;          /* raw SQL on that database */
+    int next_schema;       /* numbers the tests' schemas */
 } pg;
 
 static enum test_engine current_engine;
@@ -37,8 +37,8 @@ bool fixture_is_postgres(const struct test_db *db)
  * Writes base with its database replaced by db_name and, when schema is
  * given, options=-csearch_path=schema added to its parameters.
  */
-static void url_with(const char *base, const char *db_name,
-                     const char *schema, char *out, size_t size)
+static void url_with(const char *base, const char *db_name, const char *schema,
+                     char *out, size_t size)
 {
     const char *authority = strstr(base, "://");
     const char *path;
@@ -137,8 +137,7 @@ static int sqlite_run_start(void **state)
     return 0;
 }
 
-int fixture_run(const char *name, const struct CMUnitTest *tests,
-                size_t count)
+int fixture_run(const char *name, const struct CMUnitTest *tests, size_t count)
 {
     char group[128];
     int failures;
@@ -146,20 +145,21 @@ int fixture_run(const char *name, const struct CMUnitTest *tests,
     srandom((unsigned)getpid() ^ (unsigned)time(NULL));
     snprintf(group, sizeof(group), "%s [sqlite]", name);
     group_started = false;
-    failures = _cmocka_run_group_tests(group, tests, count, sqlite_run_start,
-                                       NULL);
+    failures =
+        _cmocka_run_group_tests(group, tests, count, sqlite_run_start, NULL);
     failures += group_started ? 0 : 1;
     pg.admin_url = getenv("EDGEPROMO_TEST_PG_URL");
     if (pg.admin_url == NULL || pg.admin_url[0] == '\0') {
-        fprintf(stderr, "%s: EDGEPROMO_TEST_PG_URL is not set: "
-                        "PostgreSQL not tested\n",
+        fprintf(stderr,
+                "%s: EDGEPROMO_TEST_PG_URL is not set: "
+                "PostgreSQL not tested\n",
                 name);
         return failures;
     }
     snprintf(group, sizeof(group), "%s [postgresql]", name);
     group_started = false;
-    failures += _cmocka_run_group_tests(group, tests, count, pg_run_start,
-                                        pg_run_end);
+    failures +=
+        _cmocka_run_group_tests(group, tests, count, pg_run_start, pg_run_end);
     failures += group_started ? 0 : 1;
     return failures;
 }
@@ -180,7 +180,8 @@ static struct test_db *db_new(void)
         return db;
     }
     snprintf(db->schema, sizeof(db->schema), "t%d", ++pg.next_schema);
-    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; "
+    snprintf(sql, sizeof(sql),
+             "DROP SCHEMA IF EXISTS %s CASCADE; "
              "CREATE SCHEMA %s; SET search_path = %s",
              db->schema, db->schema, db->schema);
     assert_true(pg_ok(pg.conn, sql));
@@ -225,8 +226,10 @@ int fixture_teardown(void **state)
     if (db->engine == TEST_SQLITE) {
         test_rmdir(db->dir);
     } else {
-        snprintf(sql, sizeof(sql), "SET search_path = public; "
-                 "DROP SCHEMA IF EXISTS %s CASCADE", db->schema);
+        snprintf(sql, sizeof(sql),
+                 "SET search_path = public; "
+                 "DROP SCHEMA IF EXISTS %s CASCADE",
+                 db->schema);
         pg_ok(pg.conn, sql);
     }
     free(db);
@@ -359,8 +362,8 @@ static char *pg_dump(const struct test_db *db, const char *sql)
     for (int r = 0; r < PQntuples(res); r++) {
         for (int c = 0; c < PQnfields(res); c++) {
             append(&out, &len, c > 0 ? "|" : "");
-            append(&out, &len, PQgetisnull(res, r, c) ? "NULL"
-                                                      : PQgetvalue(res, r, c));
+            append(&out, &len,
+                   PQgetisnull(res, r, c) ? "NULL" : PQgetvalue(res, r, c));
         }
         append(&out, &len, "\n");
     }
@@ -421,10 +424,10 @@ void fixture_kill_connections(const struct test_db *db)
                       "AND pid <> pg_backend_pid()"));
     /* Let the backends go before the test goes on. */
     for (int i = 0; i < 100; i++) {
-        PGresult *res = PQexec(pg.conn,
-                               "SELECT COUNT(*) FROM pg_stat_activity WHERE "
-                               "datname = current_database() AND "
-                               "pid <> pg_backend_pid()");
+        PGresult *res =
+            PQexec(pg.conn, "SELECT COUNT(*) FROM pg_stat_activity WHERE "
+                            "datname = current_database() AND "
+                            "pid <> pg_backend_pid()");
         bool gone = PQresultStatus(res) == PGRES_TUPLES_OK &&
                     strcmp(PQgetvalue(res, 0, 0), "0") == 0;
         PQclear(res);

@@ -41,8 +41,7 @@ struct test_db {
  * Runs tests on every engine available; returns the number of failures.
  * Each test gets a struct test_db as its state from one of the setups.
  */
-int fixture_run(const char *name, const struct CMUnitTest *tests,
-                size_t count);
+int fixture_run(const char *name, const struct CMUnitTest *tests, size_t count);
 
 /* A fresh database, the store opened and migrated to the latest version. */
 int fixture_setup(void **state);

@@ -72,8 +72,8 @@ static void test_log_insert_and_recent(void **state)
     e.store_id = "st-2";
     e.started_at = "2026-02-01 08:00:00";
     log_ok(db->store, &e);
-    assert_int_equal(store_sync_log_recent(db->store, "st-1", 10, &arena,
-                                           &rows, &count, &err),
+    assert_int_equal(store_sync_log_recent(db->store, "st-1", 10, &arena, &rows,
+                                           &count, &err),
                      EP_OK);
     assert_int_equal(count, 2);
     assert_string_equal(rows[0].sync_type, "incremental");
@@ -97,13 +97,13 @@ static void test_log_insert_and_recent(void **state)
     assert_string_equal(rows[1].cms_version, "2.3.1");
     assert_string_equal(rows[1].edge_version, "0.1.0");
     assert_true(rows[0].id > rows[1].id);
-    assert_int_equal(store_sync_log_recent(db->store, "st-1", 1, &arena,
-                                           &rows, &count, &err),
+    assert_int_equal(store_sync_log_recent(db->store, "st-1", 1, &arena, &rows,
+                                           &count, &err),
                      EP_OK);
     assert_int_equal(count, 1);
     assert_string_equal(rows[0].sync_type, "incremental");
-    assert_int_equal(store_sync_log_recent(db->store, "st-9", 5, &arena,
-                                           &rows, &count, &err),
+    assert_int_equal(store_sync_log_recent(db->store, "st-9", 5, &arena, &rows,
+                                           &count, &err),
                      EP_OK);
     assert_int_equal(count, 0);
     ep_arena_deinit(&arena);
@@ -129,8 +129,8 @@ static void test_versions_are_cut_to_their_column(void **state)
     ep_error_clear(&err);
     ep_arena_init(&arena, 4096, 1 << 20);
     log_ok(db->store, &e);
-    assert_int_equal(store_sync_log_recent(db->store, "st-1", 1, &arena,
-                                           &rows, &count, &err),
+    assert_int_equal(store_sync_log_recent(db->store, "st-1", 1, &arena, &rows,
+                                           &count, &err),
                      EP_OK);
     assert_int_equal(count, 1);
     assert_string_equal(rows[0].cms_version, "2026.02.01-build.123");
@@ -211,11 +211,9 @@ static void test_holidays_replace_and_load(void **state)
 
     ep_error_clear(&err);
     ep_arena_init(&arena, 1024, 1 << 20);
-    assert_int_equal(store_holidays_replace(db->store, "import", first, 2,
-                                            &err),
-                     EP_OK);
-    assert_int_equal(store_holidays_replace(db->store, "import", bad, 1,
-                                            &err),
+    assert_int_equal(
+        store_holidays_replace(db->store, "import", first, 2, &err), EP_OK);
+    assert_int_equal(store_holidays_replace(db->store, "import", bad, 1, &err),
                      EP_ERR_INVALID);
     assert_string_equal(err.field, "holidays[0].date");
     ep_error_clear(&err);
@@ -225,8 +223,7 @@ static void test_holidays_replace_and_load(void **state)
     assert_string_equal(h[0].date, "2026-01-01");
     assert_string_equal(h[0].name, "Tahun Baru");
     assert_string_equal(h[1].date, "2026-12-25");
-    assert_int_equal(store_holidays_replace(db->store, "import", NULL, 0,
-                                            &err),
+    assert_int_equal(store_holidays_replace(db->store, "import", NULL, 0, &err),
                      EP_OK);
     assert_int_equal(store_holidays_load(db->store, &arena, &h, &count, &err),
                      EP_OK);
@@ -236,8 +233,8 @@ static void test_holidays_replace_and_load(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup,          \
-                                                fixture_teardown)
+#define T(name) \
+    cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(test_log_insert_and_recent),
         T(test_versions_are_cut_to_their_column),

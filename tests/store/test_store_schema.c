@@ -163,8 +163,7 @@ static void check_v1_promotions(struct store *store)
 
     ep_error_clear(&err);
     ep_arena_init(&arena, 4096, 1 << 20);
-    assert_int_equal(store_promotions_load(store, &arena, &items, &count,
-                                           &err),
+    assert_int_equal(store_promotions_load(store, &arena, &items, &count, &err),
                      EP_OK);
     assert_int_equal(count, 2);
     assert_string_equal(items[0].id, "98c93090-79b3-45f9-84e7-f7b802e5405e");
@@ -211,9 +210,9 @@ static void check_v1_usage_and_log(struct store *store)
     assert_false(sum.promotion_known);
     assert_int_equal(sum.discount_total, 999999999999);
     ep_arena_init(&arena, 4096, 1 << 20);
-    assert_int_equal(store_sync_log_recent(store, "st-1", 10, &arena, &log,
-                                           &count, &err),
-                     EP_OK);
+    assert_int_equal(
+        store_sync_log_recent(store, "st-1", 10, &arena, &log, &count, &err),
+        EP_OK);
     assert_int_equal(count, 2);
     assert_string_equal(log[0].sync_type, "incremental");
     assert_string_equal(log[0].error_details, "{\"cause\":\"timeout\"}");
@@ -249,8 +248,8 @@ static void test_upgrade_from_v1_keeps_every_row(void **state)
     assert_int_equal(fixture_int(db, "SELECT COUNT(*) FROM promotions"), 2);
     assert_int_equal(fixture_int(db, "SELECT COUNT(*) FROM promotion_usage"),
                      3);
-    assert_int_equal(
-        fixture_int(db, "SELECT COUNT(*) FROM promotion_sync_log"), 2);
+    assert_int_equal(fixture_int(db, "SELECT COUNT(*) FROM promotion_sync_log"),
+                     2);
     check_v1_promotions(db->store);
     check_v1_usage_and_log(db->store);
 }
@@ -273,8 +272,7 @@ static void test_failed_migration_leaves_nothing(void **state)
     assert_int_not_equal(fixture_try_exec(db, "SELECT voided_at FROM "
                                               "promotion_usage"),
                          0);
-    assert_int_not_equal(fixture_try_exec(db, "SELECT date FROM holidays"),
-                         0);
+    assert_int_not_equal(fixture_try_exec(db, "SELECT date FROM holidays"), 0);
     assert_int_equal(fixture_int(db, "SELECT COUNT(*) FROM promotions"), 2);
     /* Out of the way, the same migration goes through. */
     fixture_exec(db, "DROP TABLE sync_state");
@@ -349,9 +347,9 @@ static void test_unreachable_postgres_is_an_io_error(void **state)
     assert_non_null(strstr(err.message, "cannot connect to PostgreSQL"));
     assert_null(strstr(err.message, "secret"));
     ep_error_clear(&err);
-    assert_int_equal(store_open("postgresql://127.0.0.1/db?nonsense=1", NULL,
-                                &store, &err),
-                     EP_ERR_CONFIG);
+    assert_int_equal(
+        store_open("postgresql://127.0.0.1/db?nonsense=1", NULL, &store, &err),
+        EP_ERR_CONFIG);
     assert_string_equal(err.field, "db");
 }
 
@@ -361,28 +359,20 @@ int main(void)
         cmocka_unit_test(test_latest_is_at_least_two),
         cmocka_unit_test(test_unreachable_postgres_is_an_io_error),
         cmocka_unit_test_setup_teardown(test_fresh_database,
-                                        fixture_setup_empty,
-                                        fixture_teardown),
+                                        fixture_setup_empty, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_rerun_changes_nothing,
-                                        fixture_setup_empty,
-                                        fixture_teardown),
+                                        fixture_setup_empty, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v1_keeps_every_row,
-                                        fixture_setup_empty,
-                                        fixture_teardown),
+                                        fixture_setup_empty, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_failed_migration_leaves_nothing,
-                                        fixture_setup_empty,
-                                        fixture_teardown),
+                                        fixture_setup_empty, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_is_refused,
-                                        fixture_setup_empty,
-                                        fixture_teardown),
+                                        fixture_setup_empty, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_integrity_check,
-                                        fixture_setup_empty,
-                                        fixture_teardown),
+                                        fixture_setup_empty, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_integrity_check_reports_bad_rows,
-                                        fixture_setup_empty,
-                                        fixture_teardown),
+                                        fixture_setup_empty, fixture_teardown),
     };
 
-    return fixture_run("store-schema", tests,
-                       sizeof(tests) / sizeof(tests[0]));
+    return fixture_run("store-schema", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -34,7 +34,7 @@
 #include "sync/sync.h"
 
 #define DATE_MAX 16
-#define TS_MAX 32
+#define TS_MAX   32
 
 struct seed {
     char dir[512];               /* temporary folder */
@@ -162,8 +162,7 @@ static void load_export(struct seed *s, struct store *store)
 /* Three uses today (one voided), one yesterday; two customers. */
 static void add_usage(struct seed *s, struct store *store)
 {
-    const char *const customers[] = { "cust-1", "cust-1", "cust-2",
-                                      "cust-1" };
+    const char *const customers[] = { "cust-1", "cust-1", "cust-2", "cust-1" };
     char yesterday[DATE_MAX];
     char used_at[TS_MAX];
     char txn[32];
@@ -230,8 +229,8 @@ static void add_sync_log(struct seed *s, struct store *store)
             .duration_ms = runs[i].duration * 1000,
             .edge_version = "0.1.0",
         };
-        utc_text(time(NULL) - runs[i].seconds_ago, "%Y-%m-%d %H:%M:%S",
-                 started, sizeof(started));
+        utc_text(time(NULL) - runs[i].seconds_ago, "%Y-%m-%d %H:%M:%S", started,
+                 sizeof(started));
         assert_int_equal(store_sync_log_insert(store, &e, &err), EP_OK);
         snprintf(s->last_sync_at, sizeof(s->last_sync_at), "%s", started);
     }
@@ -316,14 +315,14 @@ static json_t *run_seed_query(const struct seed *s, const char *name,
     fputs(query, f);
     fclose(f);
     free(query);
-    snprintf(command, sizeof(command), "sqlite3 -batch '%s' < '%s'",
-             s->db_path, script_path);
+    snprintf(command, sizeof(command), "sqlite3 -batch '%s' < '%s'", s->db_path,
+             script_path);
     rc = test_run(command, &out, &errors);
     if (rc != 0)
         fail_msg("sqlite3 failed (%d) on %s: %s", rc, name,
                  errors ? errors : "");
-    rows = out != NULL && out[0] != '\0' ? json_loads(out, 0, NULL)
-                                         : json_array();
+    rows =
+        out != NULL && out[0] != '\0' ? json_loads(out, 0, NULL) : json_array();
     if (!json_is_array(rows))
         fail_msg("sqlite3 output of %s is not JSON rows: %s", name, out);
     free(out);
@@ -428,8 +427,7 @@ static void expect_order(const json_t *rows)
         json_int_t pb = row_int(b, "execution_priority");
         assert_true(pa < pb ||
                     (pa == pb && strcmp(row_text(a, "execution_stage"),
-                                        row_text(b, "execution_stage")) <=
-                                     0));
+                                        row_text(b, "execution_stage")) <= 0));
     }
 }
 
@@ -547,8 +545,7 @@ static void test_success_rate(void **state)
     assert_int_equal(row_int(row, "total_syncs"), 4);
     assert_int_equal(row_int(row, "successful"), 2);
     assert_true(json_is_number(avg));
-    assert_true(json_number_value(avg) > 3.99 &&
-                json_number_value(avg) < 4.01);
+    assert_true(json_number_value(avg) > 3.99 && json_number_value(avg) < 4.01);
     json_decref(rows);
     rows = run_seed_query(s, "4_success_rate", other, 1);
     assert_int_equal(row_int(json_array_get(rows, 0), "total_syncs"), 0);

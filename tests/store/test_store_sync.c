@@ -178,8 +178,8 @@ static void use_three_ways(struct test_db *db)
     assert_int_equal(fixture_use(db->store, &r), EP_OK);
     assert_int_equal(store_write_begin(db->store, &err), EP_OK);
     assert_int_equal(store_transaction_void(db->store, "tx-2",
-                                            "2026-02-03 09:00:00", "{}",
-                                            &rows, &err),
+                                            "2026-02-03 09:00:00", "{}", &rows,
+                                            &err),
                      EP_OK);
     assert_int_equal(store_write_commit(db->store, &err), EP_OK);
     assert_int_equal(rows, 1);
@@ -300,18 +300,18 @@ static void test_holidays_replaced_by_source(void **state)
 {
     struct test_db *db = *state;
     const struct holiday_record imported[] = {
-        { "2026-03-19", "Nyepi" }, { "2026-12-25", "Natal (impor)" } };
-    const struct holiday_record cms1[] = {
-        { "2026-12-25", "Hari Raya Natal" }, { "2026-08-17", NULL } };
+        { "2026-03-19", "Nyepi" }, { "2026-12-25", "Natal (impor)" }
+    };
+    const struct holiday_record cms1[] = { { "2026-12-25", "Hari Raya Natal" },
+                                           { "2026-08-17", NULL } };
     const struct holiday_record cms2[] = { { "2026-01-01", "Tahun Baru" } };
     struct store_sync_batch b;
     struct ep_error err;
     char text[512];
 
     ep_error_clear(&err);
-    assert_int_equal(store_holidays_replace(db->store, "import", imported, 2,
-                                            &err),
-                     EP_OK);
+    assert_int_equal(
+        store_holidays_replace(db->store, "import", imported, 2, &err), EP_OK);
     fixture_batch(&b, true, NULL, 0);
     b.replace_holidays = true;
     b.holidays = cms1;
@@ -338,9 +338,8 @@ static void state_of(struct store *store, struct ep_arena *arena,
     struct ep_error err;
 
     ep_error_clear(&err);
-    assert_int_equal(store_sync_state_get(store, "co-1", "st-1", arena, out,
-                                          &err),
-                     EP_OK);
+    assert_int_equal(
+        store_sync_state_get(store, "co-1", "st-1", arena, out, &err), EP_OK);
 }
 
 static void test_cursor_and_data_version(void **state)
@@ -505,8 +504,8 @@ static void test_every_column_round_trips(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup,          \
-                                                fixture_teardown)
+#define T(name) \
+    cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(test_full_sync_counts_and_deletes),
         T(test_full_sync_keeps_other_companies),

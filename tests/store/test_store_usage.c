@@ -35,8 +35,8 @@ static void sync_promotions(struct store *store, const char *const *ids,
         fail_msg("sync: %s", err.message);
 }
 
-static struct store_usage_counts counts_of(struct store *store,
-                                           const char *id, const char *date,
+static struct store_usage_counts counts_of(struct store *store, const char *id,
+                                           const char *date,
                                            const char *customer)
 {
     struct store_usage_counts c;
@@ -65,8 +65,7 @@ static void void_txn(struct store *store, const char *txn, int64_t rows)
     ep_error_clear(&err);
     assert_int_equal(store_write_begin(store, &err), EP_OK);
     assert_int_equal(store_transaction_void(store, txn, "2026-02-03 00:00:00",
-                                            "{\"voided\":true}", &voided,
-                                            &err),
+                                            "{\"voided\":true}", &voided, &err),
                      EP_OK);
     assert_int_equal(store_write_commit(store, &err), EP_OK);
     assert_int_equal(voided, rows);
@@ -141,14 +140,14 @@ static void test_transaction_insert_get_void(void **state)
     ep_error_clear(&err);
     ep_arena_init(&arena, 1024, 1 << 20);
     sync_promotions(db->store, ids, 2, 0);
-    assert_int_equal(store_transaction_get(db->store, "tx-9", &arena, &t,
-                                           &found, &err),
-                     EP_OK);
+    assert_int_equal(
+        store_transaction_get(db->store, "tx-9", &arena, &t, &found, &err),
+        EP_OK);
     assert_false(found);
     insert_checkout(db->store, "tx-9");
-    assert_int_equal(store_transaction_get(db->store, "tx-9", &arena, &t,
-                                           &found, &err),
-                     EP_OK);
+    assert_int_equal(
+        store_transaction_get(db->store, "tx-9", &arena, &t, &found, &err),
+        EP_OK);
     assert_true(found);
     assert_string_equal(t.transaction_id, "tx-9");
     assert_string_equal(t.order_number, "ORD-7");
@@ -162,18 +161,18 @@ static void test_transaction_insert_get_void(void **state)
     void_txn(db->store, "tx-9", 2);
     assert_int_equal(counts_of(db->store, "P1", "2026-02-01", NULL).total, 0);
     assert_int_equal(counts_of(db->store, "P2", "2026-02-01", NULL).total, 0);
-    assert_int_equal(store_transaction_get(db->store, "tx-9", &arena, &t,
-                                           &found, &err),
-                     EP_OK);
+    assert_int_equal(
+        store_transaction_get(db->store, "tx-9", &arena, &t, &found, &err),
+        EP_OK);
     assert_string_equal(t.voided_at, "2026-02-03 00:00:00");
     assert_string_equal(t.void_response_json, "{\"voided\":true}");
     /* A second void finds nothing left to give back. */
     void_txn(db->store, "tx-9", 0);
     assert_int_equal(counts_of(db->store, "P1", "2026-02-01", NULL).total, 0);
-    assert_int_equal(
-        fixture_int(db, "SELECT COUNT(*) FROM promotion_usage WHERE "
-                        "voided_at IS NOT NULL"),
-        2);
+    assert_int_equal(fixture_int(db,
+                                 "SELECT COUNT(*) FROM promotion_usage WHERE "
+                                 "voided_at IS NOT NULL"),
+                     2);
     ep_arena_deinit(&arena);
 }
 
@@ -195,8 +194,7 @@ static void test_one_use_per_transaction_and_promotion(void **state)
     use(db->store, "P1", "tx-1", "2026-02-01", NULL);
     assert_int_equal(store_write_begin(db->store, &err), EP_OK);
     fixture_usage(&r, "P1", "P1", "tx-1", "2026-02-01", NULL);
-    assert_int_equal(store_usage_insert(db->store, &r, &err),
-                     EP_ERR_CONFLICT);
+    assert_int_equal(store_usage_insert(db->store, &r, &err), EP_ERR_CONFLICT);
     /* The transaction goes on after the refused row, as on SQLite. */
     ep_error_clear(&err);
     fixture_usage(&r, "P2", "P2", "tx-1", "2026-02-01", NULL);
@@ -231,9 +229,9 @@ static int64_t discount_total(struct store *store, const char *id)
     struct ep_error err;
 
     ep_error_clear(&err);
-    assert_int_equal(store_usage_summary_get(store, id, "2026-02-01", NULL,
-                                             &sum, &err),
-                     EP_OK);
+    assert_int_equal(
+        store_usage_summary_get(store, id, "2026-02-01", NULL, &sum, &err),
+        EP_OK);
     return sum.discount_total;
 }
 
@@ -241,8 +239,8 @@ static void test_money_is_exact(void **state)
 {
     struct test_db *db = *state;
     const int64_t amounts[] = { 1, 1235, 999999999999, 10, 20, 0, 100 };
-    const char *const texts[] = { "0.01", "12.35", "9999999999.99",
-                                  "0.10", "0.20", "0.00", "1.00" };
+    const char *const texts[] = { "0.01", "12.35", "9999999999.99", "0.10",
+                                  "0.20", "0.00",  "1.00" };
     const char *const ids[] = { "P1" };
     char txn[32];
     char sql[160];
@@ -254,15 +252,19 @@ static void test_money_is_exact(void **state)
         use_amounts(db->store, txn, txn, amounts[i], 999999999999);
         assert_int_equal(discount_total(db->store, txn), amounts[i]);
         /* The column holds currency units, as the seed's DECIMAL(15,2). */
-        snprintf(sql, sizeof(sql), "SELECT ROUND(discount_amount * 100) FROM "
-                 "promotion_usage WHERE transaction_id = '%s'", txn);
+        snprintf(sql, sizeof(sql),
+                 "SELECT ROUND(discount_amount * 100) FROM "
+                 "promotion_usage WHERE transaction_id = '%s'",
+                 txn);
         assert_int_equal(fixture_int(db, sql), amounts[i]);
-        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM promotion_usage "
+        snprintf(sql, sizeof(sql),
+                 "SELECT COUNT(*) FROM promotion_usage "
                  "WHERE transaction_id = '%s' AND discount_amount = %s",
                  txn, texts[i]);
         assert_int_equal(fixture_int(db, sql), 1);
     }
-    snprintf(sql, sizeof(sql), "SELECT final_amount FROM promotion_usage "
+    snprintf(sql, sizeof(sql),
+             "SELECT final_amount FROM promotion_usage "
              "WHERE transaction_id = 'tx-1'");
     text = fixture_text(db, sql);
     assert_string_equal(text, "9999999987.64");
@@ -338,14 +340,14 @@ static void test_write_lock_keeps_second_writer_out(void **state)
 /* ---- several writers ---------------------------------------------------- */
 
 #define RACE_THREADS 4
-#define RACE_TRIES 6
-#define RACE_LIMIT 9
+#define RACE_TRIES   6
+#define RACE_LIMIT   9
 
 struct racer {
-    const struct test_db *db;   /* whose database */
-    int number;                 /* names the transactions */
-    int committed;              /* uses this thread wrote */
-    enum ep_status failure;     /* first unexpected status */
+    const struct test_db *db; /* whose database */
+    int number;               /* names the transactions */
+    int committed;            /* uses this thread wrote */
+    enum ep_status failure;   /* first unexpected status */
 };
 
 /* One checkout: under the lock, check the limit, write, commit. */
@@ -362,8 +364,7 @@ static enum ep_status race_once(struct store *store, const char *txn,
     status = store_write_begin(store, &err);
     if (status != EP_OK)
         return status;
-    status = store_usage_counts_get(store, "P1", "2026-02-01", NULL, &c,
-                                    &err);
+    status = store_usage_counts_get(store, "P1", "2026-02-01", NULL, &c, &err);
     if (status == EP_OK && c.total < RACE_LIMIT) {
         fixture_usage(&r, "P1", "P1", txn, "2026-02-01", NULL);
         status = store_usage_insert(store, &r, &err);
@@ -471,8 +472,7 @@ static void test_lost_connection_before_commit(void **state)
     assert_true(ep_error_is_set(&err));
     assert_int_equal(fixture_int(db, "SELECT COUNT(*) FROM promotion_usage"),
                      0);
-    assert_int_equal(fixture_int(db, "SELECT current_uses FROM promotions"),
-                     0);
+    assert_int_equal(fixture_int(db, "SELECT current_uses FROM promotions"), 0);
     /* The next call reconnects. */
     assert_int_equal(counts_of(db->store, "P1", "2026-02-01", NULL).total, 0);
     use(db->store, "P1", "tx-again", "2026-02-01", NULL);
@@ -506,8 +506,8 @@ static void test_lost_connection_mid_transaction(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup,          \
-                                                fixture_teardown)
+#define T(name) \
+    cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(test_usage_counts),
         T(test_transaction_insert_get_void),
@@ -522,6 +522,5 @@ int main(void)
     };
 #undef T
 
-    return fixture_run("store-usage", tests,
-                       sizeof(tests) / sizeof(tests[0]));
+    return fixture_run("store-usage", tests, sizeof(tests) / sizeof(tests[0]));
 }

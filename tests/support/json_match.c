@@ -42,7 +42,7 @@ bool test_json_subset(const json_t *want, const json_t *got, const char *path)
         for (size_t i = 0; i < json_array_size(want); i++) {
             snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
             if (!test_json_subset(json_array_get(want, i),
-                                json_array_get(got, i), sub))
+                                  json_array_get(got, i), sub))
                 return false;
         }
         return true;
@@ -58,4 +58,3 @@ bool test_json_subset(const json_t *want, const json_t *got, const char *path)
     }
     return false;
 }
-
