@@ -49,6 +49,26 @@ static enum ep_status invalid(struct ep_error *err, const char *field,
                         expected);
 }
 
+/*
+ * The readers below name a field as prefix + "." + key. The path is only
+ * written when there is an error to report: compiling a store's
+ * promotions reads tens of thousands of fields that are fine.
+ */
+static const char *path_of(char out[FIELD_MAX], const char *prefix,
+                           const char *key)
+{
+    snprintf(out, FIELD_MAX, "%s.%s", prefix, key);
+    return out;
+}
+
+static enum ep_status invalid_at(struct ep_error *err, const char *prefix,
+                                 const char *key, const char *expected)
+{
+    char field[FIELD_MAX];
+
+    return invalid(err, path_of(field, prefix, key), expected);
+}
+
 /* Reads an optional money value; null and absent leave *has false. */
 static enum ep_status read_money(const json_t *obj, const char *key,
                                  const char *prefix, bool *has, int64_t *out,
@@ -60,9 +80,8 @@ static enum ep_status read_money(const json_t *obj, const char *key,
     *has = false;
     if (v == NULL || json_is_null(v))
         return EP_OK;
-    snprintf(field, sizeof(field), "%s.%s", prefix, key);
-    if (ep_money_from_json(v, field, out, err) != EP_OK)
-        return EP_ERR_INVALID;
+    if (ep_money_from_json(v, key, out, NULL) != EP_OK)
+        return ep_money_from_json(v, path_of(field, prefix, key), out, err);
     *has = true;
     return EP_OK;
 }
@@ -72,13 +91,11 @@ static enum ep_status need_money(const json_t *obj, const char *key,
                                  const char *prefix, int64_t *out,
                                  struct ep_error *err)
 {
-    char field[FIELD_MAX];
     bool has = false;
 
     if (read_money(obj, key, prefix, &has, out, err) != EP_OK)
         return EP_ERR_INVALID;
-    snprintf(field, sizeof(field), "%s.%s", prefix, key);
-    return has ? EP_OK : invalid(err, field, "an amount (a number)");
+    return has ? EP_OK : invalid_at(err, prefix, key, "an amount (a number)");
 }
 
 /* Reads a percent that must be present: 0 < p <= 100, 2 decimals. */
@@ -89,10 +106,12 @@ static enum ep_status need_percent(const json_t *obj, const char *key,
     char field[FIELD_MAX];
     const json_t *v = json_object_get(obj, key);
 
-    snprintf(field, sizeof(field), "%s.%s", prefix, key);
     if (v == NULL || json_is_null(v))
-        return invalid(err, field, "a percent (more than 0, at most 100)");
-    return ep_percent_from_json(v, field, out, err);
+        return invalid_at(err, prefix, key,
+                          "a percent (more than 0, at most 100)");
+    if (ep_percent_from_json(v, key, out, NULL) == EP_OK)
+        return EP_OK;
+    return ep_percent_from_json(v, path_of(field, prefix, key), out, err);
 }
 
 /* Reads an optional whole count in [min, COUNT_MAX]. */
@@ -100,19 +119,18 @@ static enum ep_status read_count(const json_t *obj, const char *key,
                                  const char *prefix, int64_t min, bool *has,
                                  int64_t *out, struct ep_error *err)
 {
-    char field[FIELD_MAX];
     char expected[64];
     const json_t *v = json_object_get(obj, key);
 
     *has = false;
     if (v == NULL || json_is_null(v))
         return EP_OK;
-    snprintf(field, sizeof(field), "%s.%s", prefix, key);
-    snprintf(expected, sizeof(expected), "a whole number from %lld to %d",
-             (long long)min, COUNT_MAX);
     if (!json_is_integer(v) || json_integer_value(v) < min ||
-        json_integer_value(v) > COUNT_MAX)
-        return invalid(err, field, expected);
+        json_integer_value(v) > COUNT_MAX) {
+        snprintf(expected, sizeof(expected), "a whole number from %lld to %d",
+                 (long long)min, COUNT_MAX);
+        return invalid_at(err, prefix, key, expected);
+    }
     *out = (int64_t)json_integer_value(v);
     *has = true;
     return EP_OK;
@@ -123,10 +141,22 @@ static int compare_strings(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Reads an array of id strings into a sorted, deduplicated list. */
-static enum ep_status read_id_array(const json_t *v, const char *field,
-                                    struct ep_arena *arena, struct id_list *out,
-                                    struct ep_error *err)
+/* Reports element i of the id array prefix.key as not an id. */
+static enum ep_status invalid_id(struct ep_error *err, const char *prefix,
+                                 const char *key, size_t i)
+{
+    char field[FIELD_MAX];
+    char at[FIELD_MAX];
+
+    snprintf(at, sizeof(at), "%s[%zu]", path_of(field, prefix, key), i);
+    return invalid(err, at, "a non-empty string");
+}
+
+/* Reads an array of id strings (prefix.key) into a sorted, deduplicated
+ * list. */
+static enum ep_status read_id_array(const json_t *v, const char *prefix,
+                                    const char *key, struct ep_arena *arena,
+                                    struct id_list *out, struct ep_error *err)
 {
     size_t n = json_array_size(v);
     size_t kept = 0;
@@ -135,22 +165,19 @@ static enum ep_status read_id_array(const json_t *v, const char *field,
     out->items = NULL;
     out->count = 0;
     if (!json_is_array(v))
-        return invalid(err, field, "an array of ids");
+        return invalid_at(err, prefix, key, "an array of ids");
     if (n == 0)
         return EP_OK;
     items = ep_arena_calloc(arena, n, sizeof(*items));
     if (items == NULL)
-        return ep_error_set(err, EP_ERR_NOMEM, field, "out of memory");
+        return ep_error_set(err, EP_ERR_NOMEM, key, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const json_t *item = json_array_get(v, i);
-        char at[FIELD_MAX];
-        if (!json_is_string(item) || json_string_length(item) == 0) {
-            snprintf(at, sizeof(at), "%s[%zu]", field, i);
-            return invalid(err, at, "a non-empty string");
-        }
+        if (!json_is_string(item) || json_string_length(item) == 0)
+            return invalid_id(err, prefix, key, i);
         items[i] = ep_arena_strdup(arena, json_string_value(item));
         if (items[i] == NULL)
-            return ep_error_set(err, EP_ERR_NOMEM, field, "out of memory");
+            return ep_error_set(err, EP_ERR_NOMEM, key, "out of memory");
     }
     qsort(items, n, sizeof(*items), compare_strings);
     for (size_t i = 0; i < n; i++) {
@@ -167,15 +194,13 @@ static enum ep_status read_id_member(const json_t *obj, const char *key,
                                      const char *prefix, struct ep_arena *arena,
                                      struct id_list *out, struct ep_error *err)
 {
-    char field[FIELD_MAX];
     const json_t *v = json_object_get(obj, key);
 
     out->items = NULL;
     out->count = 0;
     if (v == NULL || json_is_null(v))
         return EP_OK;
-    snprintf(field, sizeof(field), "%s.%s", prefix, key);
-    return read_id_array(v, field, arena, out, err);
+    return read_id_array(v, prefix, key, arena, out, err);
 }
 
 /* Reads "all" or a list of ids. Absent or null: all. */
@@ -183,7 +208,6 @@ static enum ep_status read_choice(const json_t *obj, const char *key,
                                   const char *prefix, struct ep_arena *arena,
                                   struct id_choice *out, struct ep_error *err)
 {
-    char field[FIELD_MAX];
     const json_t *v = json_object_get(obj, key);
 
     out->all = true;
@@ -191,13 +215,12 @@ static enum ep_status read_choice(const json_t *obj, const char *key,
     out->list.count = 0;
     if (v == NULL || json_is_null(v))
         return EP_OK;
-    snprintf(field, sizeof(field), "%s.%s", prefix, key);
     if (json_is_string(v) && strcmp(json_string_value(v), "all") == 0)
         return EP_OK;
     if (!json_is_array(v))
-        return invalid(err, field, "\"all\" or an array of ids");
+        return invalid_at(err, prefix, key, "\"all\" or an array of ids");
     out->all = false;
-    return read_id_array(v, field, arena, &out->list, err);
+    return read_id_array(v, prefix, key, arena, &out->list, err);
 }
 
 /* Parses JSON text that must hold an object (or be NULL/"null"). */
@@ -288,13 +311,11 @@ static enum ep_status need_text(const char *value, const char *field,
 {
     char expected[64];
 
+    if (value != NULL && value[0] != '\0' && strlen(value) <= max)
+        return EP_OK;
     snprintf(expected, sizeof(expected),
-             "a non-empty text of at most %zu "
-             "characters",
-             max);
-    if (value == NULL || value[0] == '\0' || strlen(value) > max)
-        return invalid(err, field, expected);
-    return EP_OK;
+             "a non-empty text of at most %zu characters", max);
+    return invalid(err, field, expected);
 }
 
 static enum ep_status compile_identity(const struct promo_record *r,
